@@ -1,0 +1,3 @@
+"""yellowcart: an open-source interest-commerce platform."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,51 @@
+"""The one place dependencies are wired: database, payment provider, event bus, checkout flow."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from yellowcart.checkout import handlers as payment_handlers
+from yellowcart.checkout.flow import CheckoutFlow
+from yellowcart.checkout.payments import PaymentProvider, TestPaymentProvider
+from yellowcart.db import Database, utcnow
+from yellowcart.events import EventBus, OutboxWorker
+from yellowcart.orders import service as orders
+from yellowcart.settings import Settings
+
+
+@dataclass
+class Container:
+    settings: Settings
+    db: Database
+    provider: PaymentProvider
+    bus: EventBus
+    checkout: CheckoutFlow
+    worker: OutboxWorker | None = field(default=None)
+
+    def expire_reservations(self, now: dt.datetime | None = None) -> list[int]:
+        """Periodic job: cancel unpaid orders past their reservation TTL."""
+        with self.db.transaction() as session:
+            return orders.expire_unpaid(session, now=now or utcnow())
+
+
+def make_provider(settings: Settings) -> PaymentProvider:
+    if settings.payment_provider == "stripe":
+        from yellowcart.checkout.stripe_provider import StripePaymentProvider  # optional at run time
+
+        if not settings.stripe_api_key:
+            raise RuntimeError("YC_PAYMENT_PROVIDER=stripe needs YC_STRIPE_API_KEY")
+        return StripePaymentProvider(api_key=settings.stripe_api_key, timeout_seconds=settings.payment_timeout_seconds)
+    return TestPaymentProvider()
+
+
+def bootstrap(settings: Settings, *, db: Database | None = None, provider: PaymentProvider | None = None) -> Container:
+    db = db or Database(settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
+    provider = provider or make_provider(settings)
+    bus = EventBus()
+    payment_handlers.register(bus, provider)
+    container = Container(settings=settings, db=db, provider=provider, bus=bus, checkout=CheckoutFlow(db, provider, settings))
+    container.worker = OutboxWorker(
+        db, bus, poll_seconds=settings.worker_poll_seconds, periodic=[container.expire_reservations]
+    )
+    return container

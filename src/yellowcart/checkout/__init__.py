@@ -1,0 +1,1 @@
+"""Carts, checkout, payments, idempotency and US sales tax."""

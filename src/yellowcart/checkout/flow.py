@@ -1,0 +1,200 @@
+"""Checkout as a use case spanning two transactions around one provider call.
+
+1. Place: claim the Idempotency-Key, create UNPAID orders, reserve stock (one transaction).
+2. Authorise with the provider, outside any transaction, with the payment's own idempotency key.
+3. Record: approved -> AWAITING_SHIPMENT; declined -> cancelled, stock released; timeout -> left
+   UNPAID with its reservation until the TTL job (or a retry with the same key) settles it.
+
+This module owns transactions (it takes the Database), unlike service modules, because a provider
+call must never run while stock rows are locked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+
+from yellowcart.auth.service import Principal
+from yellowcart.checkout import idempotency as idem
+from yellowcart.checkout import service
+from yellowcart.checkout.address import ShippingAddress
+from yellowcart.checkout.models import IdempotencyState, PaymentStatus
+from yellowcart.checkout.payments import PaymentProvider, PaymentProviderError, PaymentTimeout
+from yellowcart.checkout.schemas import CheckoutRequest, CheckoutResponse, checkout_response
+from yellowcart.db import Database
+from yellowcart.errors import DomainError, IdempotencyInProgress, InvalidInput, PaymentDeclined, PaymentUnavailable
+from yellowcart.settings import Settings
+
+log = structlog.get_logger(__name__)
+ENDPOINT = "POST /v1/checkout"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _ToAuthorize:
+    payment_id: int
+    key: str
+    amount_cents: int
+    method: str
+
+
+class CheckoutFlow:
+    """Wired once in bootstrap with the database, the payment provider and settings."""
+
+    def __init__(self, db: Database, provider: PaymentProvider, settings: Settings) -> None:
+        self.db, self.provider, self.settings = db, provider, settings
+        self.policy = service.shipping_policy(
+            flat_fee_cents=settings.standard_shipping_cents, free_threshold_cents=settings.free_shipping_threshold_cents
+        )
+
+    # -- entry point ---------------------------------------------------------------------------
+
+    def checkout(self, *, principal: Principal, key: str, request: CheckoutRequest) -> Outcome:
+        service.require_shopper(principal)
+        fingerprint = idem.request_fingerprint(ENDPOINT, request.model_dump(mode="json"))
+        try:
+            placed = self._place(principal, key, fingerprint, request)
+        except IntegrityError:
+            placed = None  # a concurrent request with the same key got there first
+        except DomainError as err:
+            self._remember_failure(principal, key, fingerprint, err)
+            raise
+        if isinstance(placed, Outcome):
+            return placed
+        if placed is None:
+            return self._resume(principal, key, fingerprint)
+        return self._authorize_and_record(principal, key, placed, request.cart_id)
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    def _place(self, principal: Principal, key: str, fingerprint: str, request: CheckoutRequest) -> Outcome | _ToAuthorize:
+        with self.db.transaction() as session:
+            existing = idem.find(session, user_id=principal.user_id, key=key, fingerprint=fingerprint)
+            if existing is not None:
+                return self._from_existing(existing)
+            row = idem.claim(session, user_id=principal.user_id, key=key, endpoint=ENDPOINT, fingerprint=fingerprint)
+            items, ship_to = self._items_and_address(session, principal, request)
+            lines = service.resolve_lines(session, items=items)
+            placement = service.place_orders(
+                session,
+                principal=principal,
+                lines=lines,
+                ship_to=ship_to,
+                payment_method=request.payment_method,
+                policy=self.policy,
+                reservation_ttl=dt.timedelta(seconds=self.settings.reservation_ttl_seconds),
+                low_stock_threshold=self.settings.low_stock_threshold,
+            )
+            row.payment_id = placement.payment.id
+            p = placement.payment
+            return _ToAuthorize(p.id, p.idempotency_key, p.amount_cents, p.payment_method)
+
+    def _items_and_address(self, session: Any, principal: Principal, request: CheckoutRequest) -> tuple[list[tuple[str, int]], ShippingAddress]:
+        if request.cart_id is not None:
+            cart = service.get_cart(session, principal=principal, cart_id=request.cart_id)
+            items = service.cart_items(cart, session)
+            if not items:
+                raise InvalidInput("The cart is empty.", field="cart_id")
+            ship_to = request.shipping_address or (ShippingAddress.model_validate(cart.ship_to) if cart.ship_to else None)
+        else:
+            items = [(item.sku, item.quantity) for item in request.items or []]
+            ship_to = request.shipping_address
+        if ship_to is None:
+            raise InvalidInput("A shipping address is required.", field="shipping_address")
+        return items, ship_to
+
+    def _authorize_and_record(self, principal: Principal, key: str, todo: _ToAuthorize, cart_id: int | None) -> Outcome:
+        decline_code = "processing_error"
+        try:
+            auth = self.provider.authorize(
+                amount_cents=todo.amount_cents, currency="USD", payment_method=todo.method, idempotency_key=todo.key
+            )
+        except PaymentTimeout:
+            log.warning("checkout.payment_timeout", payment_id=todo.payment_id)
+            err = PaymentUnavailable(
+                "The payment provider did not answer. Retry with the same Idempotency-Key; "
+                "you will not be charged twice.",
+                payment_id=todo.payment_id,
+            )
+            raise err from None
+        except PaymentProviderError as exc:
+            auth = None
+            log.warning("checkout.payment_error", payment_id=todo.payment_id, error=str(exc))
+        with self.db.transaction() as session:
+            payment = service.lock_payment(session, payment_id=todo.payment_id)
+            if auth is not None and auth.approved and auth.provider_ref:
+                placed = service.record_authorized(session, payment=payment, provider=self.provider.name, provider_ref=auth.provider_ref)
+                if cart_id is not None:
+                    service.close_cart(session, principal=principal, cart_id=cart_id)
+                outcome = Outcome(201, checkout_response(payment, placed).model_dump(mode="json"))
+            else:
+                code = auth.decline_code if auth is not None and auth.decline_code else decline_code
+                placed = service.record_declined(session, payment=payment, provider=self.provider.name, decline_code=code)
+                problem = PaymentDeclined(
+                    f"The card was declined ({code}). Nothing was charged and the items are back on sale.",
+                    decline_code=code,
+                    payment_id=payment.id,
+                    order_ids=[o.id for o in placed],
+                )
+                outcome = Outcome(402, problem.to_problem())
+            idem.finish(session, user_id=principal.user_id, key=key, status=outcome.status, body=outcome.body)
+        return outcome
+
+    def _from_existing(self, existing: idem.Existing) -> Outcome | None:
+        if existing.state is IdempotencyState.DONE and existing.response_status and existing.response_body is not None:
+            return Outcome(existing.response_status, existing.response_body, replayed=True)
+        return None
+
+    def _resume(self, principal: Principal, key: str, fingerprint: str) -> Outcome:
+        """A retry (or a racing duplicate) of a request whose orders already exist."""
+        with self.db.transaction() as session:
+            existing = idem.find(session, user_id=principal.user_id, key=key, fingerprint=fingerprint)
+            if existing is None:
+                raise IdempotencyInProgress("The first request with this key failed; retry.")
+            done = self._from_existing(existing)
+            if done is not None:
+                return done
+            if existing.payment_id is None:
+                raise IdempotencyInProgress("A request with this Idempotency-Key is still being processed.")
+            payment = service.lock_payment(session, payment_id=existing.payment_id)
+            todo = _ToAuthorize(payment.id, payment.idempotency_key, payment.amount_cents, payment.payment_method)
+            settled = payment.status is not PaymentStatus.PENDING
+        if settled:
+            return self._settled_outcome(principal, key, todo.payment_id)
+        return self._authorize_and_record(principal, key, todo, None)
+
+    def _settled_outcome(self, principal: Principal, key: str, payment_id: int) -> Outcome:
+        with self.db.transaction() as session:
+            payment = service.lock_payment(session, payment_id=payment_id)
+            placed = service.payment_orders(session, payment_id=payment_id)
+            if payment.status is PaymentStatus.DECLINED:
+                problem = PaymentDeclined(
+                    f"The card was declined ({payment.decline_code}).", decline_code=payment.decline_code,
+                    payment_id=payment.id, order_ids=[o.id for o in placed],
+                )
+                return Outcome(402, problem.to_problem(), replayed=True)
+            return Outcome(201, checkout_response(payment, placed).model_dump(mode="json"), replayed=True)
+
+    def _remember_failure(self, principal: Principal, key: str, fingerprint: str, err: DomainError) -> None:
+        """A request that failed on business grounds replays the same answer (Stripe's rule)."""
+        if err.status >= 500 or err.code in ("idempotency_key_reused", "idempotency_in_progress"):
+            return
+        try:
+            with self.db.transaction() as session:
+                idem.claim(session, user_id=principal.user_id, key=key, endpoint=ENDPOINT, fingerprint=fingerprint)
+                idem.finish(session, user_id=principal.user_id, key=key, status=err.status, body=err.to_problem())
+        except IntegrityError:
+            pass  # a concurrent retry recorded it first
+
+
+__all__ = ["CheckoutFlow", "CheckoutResponse", "Outcome"]

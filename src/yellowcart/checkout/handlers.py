@@ -1,0 +1,69 @@
+"""Payment side effects of order events, run by the outbox worker after the order's commit.
+
+Idempotent: each provider call uses a key derived from the order, and the payment row records what
+was already done, so a redelivered event changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from yellowcart.checkout.models import Payment, PaymentStatus
+from yellowcart.checkout.payments import PaymentProvider
+from yellowcart.events import EventBus, OutboxEvent
+from yellowcart.orders.models import Order
+from yellowcart.orders.state import OrderStatus
+
+
+def _payment_for(session: Session, order_id: int) -> tuple[Order, Payment] | None:
+    order = session.get(Order, order_id)
+    if order is None or order.payment_id is None:
+        return None
+    payment = session.scalar(select(Payment).where(Payment.id == order.payment_id).with_for_update())
+    return (order, payment) if payment is not None else None
+
+
+def on_order_cancelled(provider: PaymentProvider) -> Callable[[Session, OutboxEvent], None]:
+    def handle(session: Session, event: OutboxEvent) -> None:
+        found = _payment_for(session, int(event.payload["order_id"]))
+        if found is None:
+            return
+        order, payment = found
+        if payment.status is PaymentStatus.PENDING:
+            # Never authorised (timeout, then expiry): void defensively in case the provider did.
+            payment.status = PaymentStatus.VOIDED
+            return
+        if payment.status is not PaymentStatus.AUTHORIZED:
+            return
+        siblings = session.scalars(select(Order.status).where(Order.payment_id == payment.id)).all()
+        payment.voided_cents = min(payment.amount_cents, payment.voided_cents + order.total_cents)
+        if all(status is OrderStatus.CANCELLED for status in siblings) and payment.provider_ref:
+            provider.void(provider_ref=payment.provider_ref, idempotency_key=f"void-{payment.id}")
+            payment.status = PaymentStatus.VOIDED
+
+    return handle
+
+
+def on_order_shipped(provider: PaymentProvider) -> Callable[[Session, OutboxEvent], None]:
+    def handle(session: Session, event: OutboxEvent) -> None:
+        found = _payment_for(session, int(event.payload["order_id"]))
+        if found is None:
+            return
+        order, payment = found
+        if payment.provider_ref is None or payment.status not in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED):
+            return
+        provider.capture(
+            provider_ref=payment.provider_ref, amount_cents=order.total_cents, idempotency_key=f"capture-{order.id}"
+        )
+        payment.captured_cents = min(payment.amount_cents, payment.captured_cents + order.total_cents)
+        payment.status = PaymentStatus.CAPTURED
+
+    return handle
+
+
+def register(bus: EventBus, provider: PaymentProvider) -> None:
+    bus.subscribe("order.cancelled", on_order_cancelled(provider))
+    bus.subscribe("order.shipped", on_order_shipped(provider))

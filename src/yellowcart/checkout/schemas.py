@@ -1,0 +1,96 @@
+"""Cart and checkout API shapes. Validation happens here, at the edge."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from yellowcart.checkout.address import ShippingAddress
+from yellowcart.checkout.models import Payment, PaymentStatus
+from yellowcart.orders.models import Order
+from yellowcart.orders.schemas import OrderOut
+
+SKU = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
+
+
+class CheckoutItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = SKU
+    quantity: int = Field(ge=1, le=999)
+
+
+class CheckoutRequest(BaseModel):
+    """Check out a cart, or buy items directly ("buy now" from the yellow cart)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cart_id: int | None = Field(default=None, ge=1)
+    items: list[CheckoutItem] | None = Field(default=None, min_length=1, max_length=100)
+    shipping_address: ShippingAddress | None = None
+    payment_method: str = Field(min_length=4, max_length=120, pattern=r"^(tok|pm)_[A-Za-z0-9_]+$",
+                                description="A card token from the payment provider, e.g. tok_visa.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CheckoutRequest:
+        if (self.cart_id is None) == (self.items is None):
+            raise ValueError("give exactly one of cart_id or items")
+        return self
+
+
+class PaymentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    status: PaymentStatus
+    amount_cents: int
+    provider: str
+
+
+class CheckoutResponse(BaseModel):
+    payment: PaymentOut
+    orders: list[OrderOut]
+    total_cents: int
+
+
+def checkout_response(payment: Payment, orders: Sequence[Order]) -> CheckoutResponse:
+    return CheckoutResponse(
+        payment=PaymentOut.model_validate(payment),
+        orders=[OrderOut.model_validate(o) for o in orders],
+        total_cents=payment.amount_cents,
+    )
+
+
+class CartLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = SKU
+    quantity: int = Field(ge=0, le=999, description="0 removes the line")
+
+
+class CartLineOut(BaseModel):
+    sku: str
+    title: str
+    quantity: int
+    unit_price_cents: int
+    line_subtotal_cents: int
+    line_tax_cents: int
+    available: int
+
+
+class CartTotals(BaseModel):
+    subtotal_cents: int
+    shipping_cents: int
+    tax_cents: int
+    total_cents: int
+    tax_rate: str
+    tax_note: str = "State base rate; local rates are not yet applied."
+
+
+class CartOut(BaseModel):
+    id: int
+    status: str
+    ship_to: ShippingAddress | None
+    lines: list[CartLineOut]
+    totals: CartTotals | None

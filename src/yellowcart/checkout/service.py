@@ -1,0 +1,326 @@
+"""Cart and order-placement use cases (single transaction each; the caller commits)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from yellowcart.auth.models import Role
+from yellowcart.auth.service import Principal
+from yellowcart.catalog.models import Product, ProductStatus, Variant
+from yellowcart.checkout import pricing, tax
+from yellowcart.checkout.address import ShippingAddress
+from yellowcart.checkout.models import Cart, CartLine, CartStatus, Payment, PaymentStatus
+from yellowcart.db import utcnow
+from yellowcart.errors import Conflict, Forbidden, InvalidInput, NotFound
+from yellowcart.events import emit
+from yellowcart.inventory import service as inventory
+from yellowcart.orders import service as orders
+from yellowcart.orders.models import Order, OrderLine
+from yellowcart.orders.state import OrderStatus
+from yellowcart.sellers.models import Seller, SellerStatus
+
+
+class NotPurchasable(Conflict):
+    code, title = "not_purchasable", "Product cannot be bought here"
+
+
+def require_shopper(principal: Principal) -> None:
+    if principal.role is not Role.SHOPPER:
+        raise Forbidden("Only shoppers have carts and place orders.")
+
+
+# ---- carts -------------------------------------------------------------------------------------
+
+
+def get_cart(session: Session, *, principal: Principal, cart_id: int) -> Cart:
+    cart = session.scalar(
+        select(Cart).where(Cart.id == cart_id, Cart.shopper_id == principal.user_id).options(selectinload(Cart.lines))
+    )
+    if cart is None:
+        raise NotFound(f"Cart {cart_id} does not exist.")
+    return cart
+
+
+def active_cart(session: Session, *, principal: Principal) -> Cart:
+    """The shopper's open cart, created on first use."""
+    require_shopper(principal)
+    cart = session.scalar(
+        select(Cart)
+        .where(Cart.shopper_id == principal.user_id, Cart.status == CartStatus.ACTIVE)
+        .order_by(Cart.id.desc())
+        .options(selectinload(Cart.lines))
+    )
+    if cart is None:
+        cart = Cart(shopper_id=principal.user_id, status=CartStatus.ACTIVE, lines=[])
+        session.add(cart)
+        session.flush()
+    return cart
+
+
+def _open_cart(session: Session, principal: Principal, cart_id: int) -> Cart:
+    require_shopper(principal)
+    cart = get_cart(session, principal=principal, cart_id=cart_id)
+    if cart.status is not CartStatus.ACTIVE:
+        raise Conflict("This cart has been checked out; start a new one.", cart_status=cart.status.value)
+    return cart
+
+
+def set_cart_line(session: Session, *, principal: Principal, cart_id: int, sku: str, quantity: int) -> Cart:
+    """Add, change (quantity > 0) or remove (quantity == 0) a line."""
+    if not 0 <= quantity <= 999:
+        raise InvalidInput("quantity must be between 0 and 999.", field="quantity")
+    cart = _open_cart(session, principal, cart_id)
+    variant, _product = _purchasable(session, sku)
+    line = next((ln for ln in cart.lines if ln.variant_id == variant.id), None)
+    if quantity == 0:
+        if line is not None:
+            cart.lines.remove(line)
+    elif line is None:
+        cart.lines.append(CartLine(variant_id=variant.id, quantity=quantity))
+    else:
+        line.quantity = quantity
+    cart.updated_at = utcnow()
+    session.flush()
+    return cart
+
+
+def set_cart_address(session: Session, *, principal: Principal, cart_id: int, address: ShippingAddress) -> Cart:
+    cart = _open_cart(session, principal, cart_id)
+    cart.ship_to = address.model_dump()
+    return cart
+
+
+# ---- pricing -----------------------------------------------------------------------------------
+
+
+def _purchasable(session: Session, sku: str) -> tuple[Variant, Product]:
+    row = session.execute(
+        select(Variant, Product, Seller.status)
+        .join(Product, Product.id == Variant.product_id)
+        .join(Seller, Seller.id == Product.seller_id)
+        .where(Variant.sku == sku)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"SKU {sku} does not exist.", sku=sku)
+    variant, product, seller_status = row
+    _check_sellable(variant, product, seller_status)
+    return variant, product
+
+
+def _check_sellable(variant: Variant, product: Product, seller_status: SellerStatus) -> None:
+    if product.status is not ProductStatus.ACTIVE or not variant.is_active or seller_status is not SellerStatus.ACTIVE:
+        raise NotPurchasable(f"SKU {variant.sku} is not on sale.", sku=variant.sku)
+    if not product.selling_mode.closed_loop:
+        raise NotPurchasable(
+            f"SKU {variant.sku} is sold on the seller's own store; follow the product's link.",
+            sku=variant.sku,
+            redirect_url=product.redirect_url,
+        )
+
+
+def resolve_lines(session: Session, *, items: Sequence[tuple[str, int]]) -> list[pricing.LineInput]:
+    """Turn (sku, quantity) pairs into priced inputs, refusing unknown or unsellable SKUs."""
+    merged: dict[str, int] = {}
+    for sku, qty in items:
+        merged[sku] = merged.get(sku, 0) + qty
+    too_many = [sku for sku, qty in merged.items() if qty > 999]
+    if too_many:
+        raise InvalidInput("At most 999 units of one SKU per order.", field="items", skus=too_many)
+    rows = session.execute(
+        select(Variant, Product, Seller.status)
+        .join(Product, Product.id == Variant.product_id)
+        .join(Seller, Seller.id == Product.seller_id)
+        .where(Variant.sku.in_(list(merged)))
+    ).all()
+    found = {variant.sku: (variant, product, status) for variant, product, status in rows}
+    missing = sorted(set(merged) - set(found))
+    if missing:
+        raise NotFound(f"Unknown SKU: {', '.join(missing)}.", skus=missing)
+    lines = []
+    for sku, qty in merged.items():
+        variant, product, status = found[sku]
+        _check_sellable(variant, product, status)
+        lines.append(
+            pricing.LineInput(
+                variant_id=variant.id,
+                sku=sku,
+                title=_line_title(product, variant),
+                seller_id=product.seller_id,
+                selling_mode=product.selling_mode.value,
+                quantity=qty,
+                unit_price_cents=variant.price_cents,
+            )
+        )
+    return lines
+
+
+def _line_title(product: Product, variant: Variant) -> str:
+    options = " / ".join(str(v) for v in (variant.options or {}).values())
+    return f"{product.title} ({options})"[:250] if options else product.title[:250]
+
+
+def shipping_policy(*, flat_fee_cents: int, free_threshold_cents: int) -> pricing.ShippingPolicy:
+    return pricing.ShippingPolicy(flat_fee_cents=flat_fee_cents, free_threshold_cents=free_threshold_cents)
+
+
+def quote_lines(
+    session: Session, *, lines: list[pricing.LineInput], state: str | None, policy: pricing.ShippingPolicy
+) -> pricing.Quote:
+    rate = tax.rate_for_state(session, state) if state else tax.Decimal(0)
+    return pricing.quote(lines, tax_rate=rate, policy=policy)
+
+
+def cart_items(cart: Cart, session: Session) -> list[tuple[str, int]]:
+    if not cart.lines:
+        return []
+    skus = dict(session.execute(select(Variant.id, Variant.sku).where(Variant.id.in_([ln.variant_id for ln in cart.lines]))).all())
+    return [(skus[ln.variant_id], ln.quantity) for ln in cart.lines]
+
+
+# ---- placing and paying ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    payment: Payment
+    orders: list[Order]
+
+
+def place_orders(
+    session: Session,
+    *,
+    principal: Principal,
+    lines: list[pricing.LineInput],
+    ship_to: ShippingAddress,
+    payment_method: str,
+    policy: pricing.ShippingPolicy,
+    reservation_ttl: dt.timedelta,
+    low_stock_threshold: int,
+) -> Placement:
+    """Price, create one UNPAID order per seller and reserve their stock, atomically.
+
+    The stock UPDATEs come last so the hot rows stay locked for the shortest possible time.
+    """
+    require_shopper(principal)
+    quote = quote_lines(session, lines=lines, state=ship_to.state, policy=policy)
+    now = utcnow()
+    payment = Payment(
+        shopper_id=principal.user_id,
+        provider="",
+        idempotency_key="pay_" + secrets.token_hex(16),
+        payment_method=payment_method,
+        status=PaymentStatus.PENDING,
+        amount_cents=quote.total_cents,
+    )
+    session.add(payment)
+    session.flush()
+    placed, to_reserve = _create_orders(session, principal, quote, payment, ship_to.model_dump(), now + reservation_ttl)
+    inventory.reserve_stock(session, lines=to_reserve, low_stock_threshold=low_stock_threshold)
+    for order in placed:
+        emit(session, "order.placed", order_id=order.id, seller_id=order.seller_id, shopper_id=order.shopper_id,
+             total_cents=order.total_cents)
+    return Placement(payment=payment, orders=placed)
+
+
+def _create_orders(
+    session: Session,
+    principal: Principal,
+    quote: pricing.Quote,
+    payment: Payment,
+    ship_to: dict[str, Any],
+    expires_at: dt.datetime,
+) -> tuple[list[Order], list[inventory.LineToReserve]]:
+    placed: list[Order] = []
+    for seller_quote in quote.orders:
+        order = Order(
+            shopper_id=principal.user_id,
+            seller_id=seller_quote.seller_id,
+            payment_id=payment.id,
+            status=OrderStatus.UNPAID,
+            subtotal_cents=seller_quote.subtotal_cents,
+            shipping_cents=seller_quote.shipping_cents,
+            discount_cents=0,
+            tax_cents=seller_quote.tax_cents,
+            total_cents=seller_quote.total_cents,
+            tax_rate=str(quote.tax_rate),
+            ship_to=ship_to,
+            reservation_expires_at=expires_at,
+            lines=[
+                OrderLine(
+                    variant_id=pl.line.variant_id,
+                    sku=pl.line.sku,
+                    title=pl.line.title,
+                    selling_mode=pl.line.selling_mode,
+                    quantity=pl.line.quantity,
+                    unit_price_cents=pl.line.unit_price_cents,
+                    line_subtotal_cents=pl.subtotal_cents,
+                    line_tax_cents=pl.tax_cents,
+                    line_shipping_cents=pl.shipping_cents,
+                )
+                for pl in seller_quote.lines
+            ],
+        )
+        session.add(order)
+        placed.append(order)
+    session.flush()
+    to_reserve = []
+    for order in placed:
+        orders.record_placed(session, order=order, actor=principal)
+        to_reserve += [
+            inventory.LineToReserve(order.id, ln.id, ln.variant_id, ln.sku, ln.quantity) for ln in order.lines
+        ]
+    return placed, to_reserve
+
+
+def payment_orders(session: Session, *, payment_id: int) -> list[Order]:
+    return list(
+        session.scalars(
+            select(Order).where(Order.payment_id == payment_id).order_by(Order.id).options(selectinload(Order.lines))
+        )
+    )
+
+
+def lock_payment(session: Session, *, payment_id: int) -> Payment:
+    payment = session.scalar(select(Payment).where(Payment.id == payment_id).with_for_update())
+    if payment is None:
+        raise NotFound(f"Payment {payment_id} does not exist.")
+    return payment
+
+
+def record_authorized(session: Session, *, payment: Payment, provider: str, provider_ref: str) -> list[Order]:
+    """Approved: every UNPAID order of the payment becomes AWAITING_SHIPMENT (idempotent)."""
+    if payment.status is PaymentStatus.PENDING:
+        payment.status, payment.provider, payment.provider_ref = PaymentStatus.AUTHORIZED, provider, provider_ref
+    placed = payment_orders(session, payment_id=payment.id)
+    now = utcnow()
+    for order in placed:
+        if order.status is OrderStatus.UNPAID:
+            orders.transition(session, order=order, target=OrderStatus.AWAITING_SHIPMENT, actor=None, reason="paid")
+            order.paid_at, order.reservation_expires_at = now, None
+            emit(session, "order.paid", order_id=order.id, seller_id=order.seller_id, shopper_id=order.shopper_id,
+                 total_cents=order.total_cents)
+    return placed
+
+
+def record_declined(session: Session, *, payment: Payment, provider: str, decline_code: str) -> list[Order]:
+    """Declined: the orders are cancelled and their stock released at once (a flash sale cannot wait
+    for a TTL on a card that will never pay)."""
+    if payment.status is PaymentStatus.PENDING:
+        payment.status, payment.provider, payment.decline_code = PaymentStatus.DECLINED, provider, decline_code
+    placed = payment_orders(session, payment_id=payment.id)
+    for order in placed:
+        if order.status is OrderStatus.UNPAID:
+            orders.transition(session, order=order, target=OrderStatus.CANCELLED, actor=None, reason="payment_declined")
+    return placed
+
+
+def close_cart(session: Session, *, principal: Principal, cart_id: int) -> None:
+    cart = _open_cart(session, principal, cart_id)
+    cart.status = CartStatus.CHECKED_OUT

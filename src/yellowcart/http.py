@@ -1,0 +1,122 @@
+"""HTTP kernel shared by every domain router: who is calling, problem+json errors, cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from yellowcart.auth.models import Role
+from yellowcart.auth.service import Principal, authenticate
+from yellowcart.bootstrap import Container
+from yellowcart.db import Database
+from yellowcart.errors import PROBLEM_JSON, DomainError, Forbidden, InvalidInput, Unauthorized
+
+_bearer = HTTPBearer(auto_error=False, description="API token: `Authorization: Bearer yc_...`")
+
+
+def container(request: Request) -> Container:
+    return request.app.state.container  # type: ignore[no-any-return]
+
+
+def database(request: Request) -> Database:
+    return container(request).db
+
+
+def principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    """Resolve the bearer token; every non-public endpoint depends on this."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("Send an API token as 'Authorization: Bearer <token>'.")
+    with database(request).transaction() as session:
+        return authenticate(session, token=credentials.credentials)
+
+
+def optional_principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal | None:
+    """Public endpoints (browsing) that show more to a known caller."""
+    if credentials is None:
+        return None
+    return principal(request, credentials)
+
+
+def require(*roles: Role) -> Any:
+    """Dependency factory: the caller must have one of ``roles``."""
+
+    def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
+        if who.role not in roles:
+            raise Forbidden(f"This call is for {', '.join(r.value for r in roles)} accounts.")
+        return who
+
+    return Depends(check)
+
+
+Caller = Annotated[Principal, Depends(principal)]
+MaybeCaller = Annotated[Principal | None, Depends(optional_principal)]
+Db = Annotated[Database, Depends(database)]
+App = Annotated[Container, Depends(container)]
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, value = raw.split(":", 1)
+        if kind != "id" or not value.isdigit():
+            raise ValueError(raw)
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidInput("The cursor is not valid; use next_cursor from the previous page.", field="cursor") from exc
+
+
+def problem(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem(exc.status, exc.to_problem(instance=request.url.path), headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _field_name(tuple(e.get("loc", ()))), "message": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        first = errors[0]["field"] if errors else "body"
+        body = InvalidInput(f"Invalid value for '{first}'.", errors=errors).to_problem(instance=request.url.path)
+        body["code"] = "validation_error"
+        return problem(422, body)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+        body = {
+            "type": "about:blank",
+            "title": str(exc.detail) if exc.detail else "Error",
+            "status": exc.status_code,
+            "code": codes.get(exc.status_code, "http_error"),
+            "detail": str(exc.detail),
+            "instance": request.url.path,
+        }
+        return problem(exc.status_code, body, dict(exc.headers) if exc.headers else None)

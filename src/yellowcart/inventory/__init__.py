@@ -1,0 +1,1 @@
+"""Warehouses, stock per SKU per warehouse, and reservations."""

@@ -1,0 +1,83 @@
+"""Stock rows carry the invariant 0 <= reserved <= on_hand as database CHECKs: even a bug in Python
+cannot oversell, the transaction fails instead."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from yellowcart.db import Base, UTCDateTime, utcnow
+
+
+class WarehouseOperator(enum.StrEnum):
+    PLATFORM = "platform"  # platform / 3PL: full custody and platform-owned stock
+    SELLER = "seller"  # the seller's own US warehouse: seller-fulfilled stock
+
+
+class ReservationStatus(enum.StrEnum):
+    ACTIVE = "active"  # held for an order that has not shipped
+    COMMITTED = "committed"  # shipped: on_hand went down
+    RELEASED = "released"  # order cancelled or expired: stock back to available
+
+
+class Warehouse(Base):
+    __tablename__ = "warehouses"
+    __table_args__ = (
+        CheckConstraint("operator <> 'seller' OR seller_id IS NOT NULL", name="seller_warehouse_owner"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    operator: Mapped[WarehouseOperator] = mapped_column(Enum(WarehouseOperator, native_enum=False, length=16))
+    seller_id: Mapped[int | None] = mapped_column(ForeignKey("sellers.id"), index=True)
+    line1: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(2))
+    zip: Mapped[str] = mapped_column(String(5))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Stock(Base):
+    __tablename__ = "stock"
+    __table_args__ = (
+        UniqueConstraint("variant_id", "warehouse_id", name="uq_stock_variant_warehouse"),
+        CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
+        CheckConstraint("reserved >= 0", name="reserved_not_negative"),
+        CheckConstraint("reserved <= on_hand", name="reserved_le_on_hand"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id", ondelete="CASCADE"))
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"), index=True)
+    on_hand: Mapped[int] = mapped_column(default=0)
+    reserved: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+class Reservation(Base):
+    __tablename__ = "reservations"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        Index("ix_reservations_order", "order_id"),
+        Index("ix_reservations_stock_status", "stock_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"))
+    stock_id: Mapped[int] = mapped_column(ForeignKey("stock.id"))
+    quantity: Mapped[int]
+    status: Mapped[ReservationStatus] = mapped_column(
+        Enum(ReservationStatus, native_enum=False, length=16), default=ReservationStatus.ACTIVE
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    settled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

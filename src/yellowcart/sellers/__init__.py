@@ -1,0 +1,1 @@
+"""Seller accounts (onboarding gates come with the sellers issue)."""

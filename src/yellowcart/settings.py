@@ -1,0 +1,39 @@
+"""Settings read from the environment (prefix ``YC_``) so one build runs anywhere."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator may tune without touching code."""
+
+    model_config = SettingsConfigDict(env_prefix="YC_", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{Path('var/yellowcart.db').as_posix()}",
+        description="SQLAlchemy URL; SQLite file by default, postgresql+psycopg://... in production.",
+    )
+    db_pool_size: int = 20
+    db_max_overflow: int = 20
+    reservation_ttl_seconds: int = Field(default=900, ge=10, description="Unpaid orders release stock after this.")
+    payment_provider: str = Field(default="test", pattern="^(test|stripe)$")
+    stripe_api_key: str | None = None
+    payment_timeout_seconds: float = 10.0
+    inline_worker: bool = Field(default=True, description="Run the outbox worker inside the API process.")
+    worker_poll_seconds: float = 0.5
+    low_stock_threshold: int = 5
+    free_shipping_threshold_cents: int = 3500
+    standard_shipping_cents: int = 599
+    log_level: str = "INFO"
+    log_json: bool = True
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings, read once."""
+    return Settings()
