@@ -38,7 +38,8 @@ def _pg_available() -> str | None:
         engine.dispose()
         return None
     except Exception as exc:  # any failure means: no server for these tests
-        return f"PostgreSQL not reachable at {make_url(PG_ADMIN_URL).render_as_string(hide_password=True)}: {type(exc).__name__}"
+        where = make_url(PG_ADMIN_URL).render_as_string(hide_password=True)
+        return f"PostgreSQL not reachable at {where}: {type(exc).__name__}"
 
 
 _PG_SKIP = _pg_available()
@@ -154,5 +155,3 @@ def server(container: Container) -> Iterator[LiveServer]:
 @pytest.fixture
 def market(db: Database) -> Market:
     return Market(db=db)
-
-

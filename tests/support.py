@@ -55,8 +55,16 @@ class Market:
             seller = Seller(name=name, status=status, default_selling_mode=SellingMode.SELLER_FULFILLED)
             s.add(seller)
             s.flush()
-            wh = Warehouse(code=f"WH-{name}", name=f"{name} warehouse", operator=WarehouseOperator.SELLER,
-                           seller_id=seller.id, line1="1 Main St", city="Newark", state="NJ", zip="07102")
+            wh = Warehouse(
+                code=f"WH-{name}",
+                name=f"{name} warehouse",
+                operator=WarehouseOperator.SELLER,
+                seller_id=seller.id,
+                line1="1 Main St",
+                city="Newark",
+                state="NJ",
+                zip="07102",
+            )
             s.add(wh)
             s.flush()
         self.seller_ids.append(seller.id)
@@ -82,17 +90,31 @@ class Market:
                 s.add(cat)
                 s.flush()
                 self.category_id = cat.id
-            product = Product(seller_id=seller_id, category_id=self.category_id, title=f"{title} {self._n}",
-                              description="test product", status=status, selling_mode=mode,
-                              redirect_url="https://example.com/p" if mode is SellingMode.REDIRECT else None)
+            product = Product(
+                seller_id=seller_id,
+                category_id=self.category_id,
+                title=f"{title} {self._n}",
+                description="test product",
+                status=status,
+                selling_mode=mode,
+                redirect_url="https://example.com/p" if mode is SellingMode.REDIRECT else None,
+            )
             product.variants.append(Variant(sku=sku, price_cents=price_cents, options={"size": "30ml"}))
             s.add(product)
             s.flush()
             seller_wh = [w for w in s.query(Warehouse).filter_by(seller_id=seller_id).order_by(Warehouse.id)]
             quantities = stock if isinstance(stock, list) else [stock]
             while len(seller_wh) < len(quantities):
-                extra = Warehouse(code=f"WH-{seller_id}-{len(seller_wh)}", name="extra", operator=WarehouseOperator.SELLER,
-                                  seller_id=seller_id, line1="2 Side St", city="Austin", state="TX", zip="73301")
+                extra = Warehouse(
+                    code=f"WH-{seller_id}-{len(seller_wh)}",
+                    name="extra",
+                    operator=WarehouseOperator.SELLER,
+                    seller_id=seller_id,
+                    line1="2 Side St",
+                    city="Austin",
+                    state="TX",
+                    zip="73301",
+                )
                 s.add(extra)
                 s.flush()
                 seller_wh.append(extra)
@@ -104,8 +126,10 @@ class Market:
         """(on_hand, reserved) summed over warehouses."""
         with self.db.transaction() as s:
             row = s.execute(
-                text("SELECT COALESCE(SUM(on_hand),0), COALESCE(SUM(reserved),0) FROM stock "
-                     "JOIN variants ON variants.id = stock.variant_id WHERE variants.sku = :sku"),
+                text(
+                    "SELECT COALESCE(SUM(on_hand),0), COALESCE(SUM(reserved),0) FROM stock "
+                    "JOIN variants ON variants.id = stock.variant_id WHERE variants.sku = :sku"
+                ),
                 {"sku": sku},
             ).one()
         return int(row[0]), int(row[1])

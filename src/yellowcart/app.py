@@ -6,6 +6,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
@@ -16,6 +17,7 @@ from yellowcart.auth.api import router as auth_router
 from yellowcart.bootstrap import Container, bootstrap
 from yellowcart.catalog.api import router as catalog_router
 from yellowcart.checkout.api import router as checkout_router
+from yellowcart.edge import EdgeGuard
 from yellowcart.http import install_error_handlers
 from yellowcart.inventory.api import router as inventory_router
 from yellowcart.orders.api import router as orders_router
@@ -33,6 +35,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Fewer threads than anyio's default 40: sync handlers mostly wait on the database, and past
+        # a handful of threads per process they only fight over the GIL (measured in bench/flash_sale.py).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         if settings.inline_worker and container.worker is not None:
             container.worker.start()
         yield
@@ -46,6 +51,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         lifespan=lifespan,
     )
     app.state.container = container
+    app.add_middleware(EdgeGuard)
     install_error_handlers(app)
     for router in (auth_router, catalog_router, sellers_router, inventory_router, checkout_router, orders_router):
         app.include_router(router)

@@ -10,6 +10,7 @@ from yellowcart.checkout.flow import CheckoutFlow
 from yellowcart.checkout.payments import PaymentProvider, TestPaymentProvider
 from yellowcart.db import Database, utcnow
 from yellowcart.events import EventBus, OutboxWorker
+from yellowcart.inventory import holds
 from yellowcart.orders import service as orders
 from yellowcart.settings import Settings
 
@@ -25,8 +26,11 @@ class Container:
 
     def expire_reservations(self, now: dt.datetime | None = None) -> list[int]:
         """Periodic job: cancel unpaid orders past their reservation TTL."""
+        now = now or utcnow()
         with self.db.transaction() as session:
-            return orders.expire_unpaid(session, now=now or utcnow())
+            holds.release_unattached(session, expired_before=now)
+        with self.db.transaction() as session:
+            return orders.expire_unpaid(session, now=now)
 
 
 def make_provider(settings: Settings) -> PaymentProvider:
@@ -35,7 +39,9 @@ def make_provider(settings: Settings) -> PaymentProvider:
 
         if not settings.stripe_api_key:
             raise RuntimeError("YC_PAYMENT_PROVIDER=stripe needs YC_STRIPE_API_KEY")
-        return StripePaymentProvider(api_key=settings.stripe_api_key, timeout_seconds=settings.payment_timeout_seconds)
+        return StripePaymentProvider(
+            api_key=settings.stripe_api_key.get_secret_value(), timeout_seconds=settings.payment_timeout_seconds
+        )
     return TestPaymentProvider()
 
 
@@ -44,7 +50,9 @@ def bootstrap(settings: Settings, *, db: Database | None = None, provider: Payme
     provider = provider or make_provider(settings)
     bus = EventBus()
     payment_handlers.register(bus, provider)
-    container = Container(settings=settings, db=db, provider=provider, bus=bus, checkout=CheckoutFlow(db, provider, settings))
+    container = Container(
+        settings=settings, db=db, provider=provider, bus=bus, checkout=CheckoutFlow(db, provider, settings)
+    )
     container.worker = OutboxWorker(
         db, bus, poll_seconds=settings.worker_poll_seconds, periodic=[container.expire_reservations]
     )

@@ -80,17 +80,14 @@ def make_engine(url: str, *, pool_size: int = 20, max_overflow: int = 20) -> Eng
     """Engine tuned per backend."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=pool_size,
-            max_overflow=max_overflow,
-        )
+        in_memory = not parsed.database or parsed.database == ":memory:"
+        if not in_memory:
+            Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
+        pooling = {} if in_memory else {"pool_size": pool_size, "max_overflow": max_overflow}
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pooling)
         _sqlite_pragmas(engine)
         return engine
-    return create_engine(
-        url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True, pool_timeout=30
-    )
+    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800, pool_timeout=30)
 
 
 class Database:

@@ -18,6 +18,9 @@ from yellowcart.bootstrap import Container
 from yellowcart.db import Database
 from yellowcart.errors import PROBLEM_JSON, DomainError, Forbidden, InvalidInput, Unauthorized
 
+#: Primary keys are 32-bit integers on PostgreSQL: larger ids in paths are a 422, not a 500.
+MAX_ID = 2_147_483_647
+
 _bearer = HTTPBearer(auto_error=False, description="API token: `Authorization: Bearer yc_...`")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -18,11 +18,12 @@ class Settings(BaseSettings):
         default=f"sqlite:///{Path('var/yellowcart.db').as_posix()}",
         description="SQLAlchemy URL; SQLite file by default, postgresql+psycopg://... in production.",
     )
+    threads: int = Field(default=8, ge=1, le=200, description="Handler threads per API process.")
     db_pool_size: int = 20
     db_max_overflow: int = 20
     reservation_ttl_seconds: int = Field(default=900, ge=10, description="Unpaid orders release stock after this.")
     payment_provider: str = Field(default="test", pattern="^(test|stripe)$")
-    stripe_api_key: str | None = None
+    stripe_api_key: SecretStr | None = None
     payment_timeout_seconds: float = 10.0
     inline_worker: bool = Field(default=True, description="Run the outbox worker inside the API process.")
     worker_poll_seconds: float = 0.5

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import uuid
 
-from support import ADDRESS, LiveServer, Market
 from sqlalchemy import func, select
 
+from support import ADDRESS, LiveServer, Market
 from yellowcart.auth.models import Role
 from yellowcart.catalog.modes import SellingMode
 from yellowcart.checkout.models import Payment
@@ -55,8 +55,11 @@ def test_cart_checkout_splits_orders_per_seller(server: LiveServer, market: Mark
         c.put(f"/v1/carts/{cart['id']}/lines", json={"sku": sku_b, "quantity": 3}).raise_for_status()
         priced = c.put(f"/v1/carts/{cart['id']}/address", json=ADDRESS).json()
         assert priced["totals"]["subtotal_cents"] == 4000 + 2997
-        r = c.post("/v1/checkout", json={"cart_id": cart["id"], "payment_method": "tok_visa"},
-                   headers={"Idempotency-Key": "k1"})
+        r = c.post(
+            "/v1/checkout",
+            json={"cart_id": cart["id"], "payment_method": "tok_visa"},
+            headers={"Idempotency-Key": "k1"},
+        )
         assert r.status_code == 201, r.text
         orders = r.json()["orders"]
         assert [o["seller_id"] for o in orders] == sorted([a, b])
@@ -155,19 +158,30 @@ def test_bad_input_is_4xx_and_changes_nothing(server: LiveServer, market: Market
         ({"items": [{"sku": sku, "quantity": -1}]}, 422, "validation_error"),
         ({"items": [{"sku": "NOPE-1", "quantity": 1}]}, 404, "not_found"),
         ({"items": [{"sku": redirect, "quantity": 1}]}, 409, "not_purchasable"),
-        ({"items": [{"sku": sku, "quantity": 1}], "shipping_address": {**ADDRESS, "zip": "00000"}}, 422, "validation_error"),
-        ({"items": [{"sku": sku, "quantity": 1}], "shipping_address": {**ADDRESS, "state": "CA"}}, 422, "validation_error"),
+        (
+            {"items": [{"sku": sku, "quantity": 1}], "shipping_address": {**ADDRESS, "zip": "00000"}},
+            422,
+            "validation_error",
+        ),
+        (
+            {"items": [{"sku": sku, "quantity": 1}], "shipping_address": {**ADDRESS, "state": "CA"}},
+            422,
+            "validation_error",
+        ),
     ]
     with server.client(shopper) as c:
         for patch, status, code in cases:
             body = {"shipping_address": ADDRESS, "payment_method": "tok_visa", **patch}
             r = c.post("/v1/checkout", json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
             assert (r.status_code, r.json()["code"]) == (status, code), (patch, r.text)
-        malformed = c.post("/v1/checkout", content=b"{not json", headers={"Idempotency-Key": "m",
-                                                                          "Content-Type": "application/json"})
+        malformed = c.post(
+            "/v1/checkout", content=b"{not json", headers={"Idempotency-Key": "m", "Content-Type": "application/json"}
+        )
         assert malformed.status_code == 422
-        no_key = c.post("/v1/checkout", json={"items": [{"sku": sku, "quantity": 1}], "shipping_address": ADDRESS,
-                                              "payment_method": "tok_visa"})
+        no_key = c.post(
+            "/v1/checkout",
+            json={"items": [{"sku": sku, "quantity": 1}], "shipping_address": ADDRESS, "payment_method": "tok_visa"},
+        )
         assert no_key.status_code == 422 and no_key.json()["field"] == "Idempotency-Key"
     with server.client("yc_expired_or_bogus_token_value") as c:
         assert _buy(c, [{"sku": sku, "quantity": 1}]).status_code == 401
@@ -207,7 +221,7 @@ def test_expired_token_is_refused(server: LiveServer, market: Market) -> None:
 
     market.user("old", Role.SHOPPER)
     with market.db.transaction() as s:
-        token, row = create_token(s, user_id=market.users["old"], ttl=dt.timedelta(seconds=-1))
+        token, _row = create_token(s, user_id=market.users["old"], ttl=dt.timedelta(seconds=-1))
     with server.client(token) as c:
         r = c.get("/v1/orders")
     assert r.status_code == 401 and "expired" in r.json()["detail"]

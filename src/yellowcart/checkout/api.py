@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
 from fastapi import Path as PathParam
@@ -15,7 +15,7 @@ from yellowcart.auth.models import Role
 from yellowcart.auth.service import Principal
 from yellowcart.checkout import idempotency, service, tax
 from yellowcart.checkout.address import ShippingAddress
-from yellowcart.checkout.models import Cart
+from yellowcart.checkout.models import Cart, TaxRate
 from yellowcart.checkout.schemas import (
     CartLineIn,
     CartLineOut,
@@ -24,13 +24,18 @@ from yellowcart.checkout.schemas import (
     CheckoutRequest,
     CheckoutResponse,
 )
-from yellowcart.http import App, Caller, Db, problem, require
+from yellowcart.http import MAX_ID, App, Caller, Db, problem, require
 from yellowcart.inventory import service as inventory
 
 router = APIRouter(prefix="/v1", tags=["checkout"])
-PROBLEMS = {
-    400: {"description": "Bad request"}, 401: {"description": "No or bad token"}, 403: {"description": "Not allowed"},
-    404: {"description": "Not found"}, 409: {"description": "Conflict"}, 422: {"description": "Invalid input"},
+CartId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Bad request"},
+    401: {"description": "No or bad token"},
+    403: {"description": "Not allowed"},
+    404: {"description": "Not found"},
+    409: {"description": "Conflict"},
+    422: {"description": "Invalid input"},
 }
 
 
@@ -40,19 +45,29 @@ def _cart_out(session: Session, cart: Cart, app: App) -> CartOut:
     if not items:
         return CartOut(id=cart.id, status=cart.status.value, ship_to=address, lines=[], totals=None)
     lines = service.resolve_lines(session, items=items)
-    quote = service.quote_lines(session, lines=lines, state=address.state if address else None, policy=app.checkout.policy)
+    quote = service.quote_lines(
+        session, lines=lines, state=address.state if address else None, policy=app.checkout.policy
+    )
     available = inventory.available_by_variant(session, [ln.variant_id for ln in lines])
     out_lines = [
         CartLineOut(
-            sku=pl.line.sku, title=pl.line.title, quantity=pl.line.quantity, unit_price_cents=pl.line.unit_price_cents,
-            line_subtotal_cents=pl.subtotal_cents, line_tax_cents=pl.tax_cents, available=available[pl.line.variant_id],
+            sku=pl.line.sku,
+            title=pl.line.title,
+            quantity=pl.line.quantity,
+            unit_price_cents=pl.line.unit_price_cents,
+            line_subtotal_cents=pl.subtotal_cents,
+            line_tax_cents=pl.tax_cents,
+            available=available[pl.line.variant_id],
         )
         for order in quote.orders
         for pl in order.lines
     ]
     totals = CartTotals(
-        subtotal_cents=quote.subtotal_cents, shipping_cents=quote.shipping_cents, tax_cents=quote.tax_cents,
-        total_cents=quote.total_cents, tax_rate=str(quote.tax_rate),
+        subtotal_cents=quote.subtotal_cents,
+        shipping_cents=quote.shipping_cents,
+        tax_cents=quote.tax_cents,
+        total_cents=quote.total_cents,
+        tax_rate=str(quote.tax_rate),
     )
     return CartOut(id=cart.id, status=cart.status.value, ship_to=address, lines=out_lines, totals=totals)
 
@@ -64,20 +79,22 @@ def open_cart(db: Db, app: App, who: Caller) -> CartOut:
 
 
 @router.get("/carts/{cart_id}", response_model=CartOut, responses=PROBLEMS)
-def get_cart(cart_id: int, db: Db, app: App, who: Caller) -> CartOut:
+def get_cart(cart_id: CartId, db: Db, app: App, who: Caller) -> CartOut:
     with db.transaction() as session:
         return _cart_out(session, service.get_cart(session, principal=who, cart_id=cart_id), app)
 
 
-@router.put("/carts/{cart_id}/lines", response_model=CartOut, responses=PROBLEMS, summary="Add, change or remove a line")
-def set_line(cart_id: int, body: CartLineIn, db: Db, app: App, who: Caller) -> CartOut:
+@router.put(
+    "/carts/{cart_id}/lines", response_model=CartOut, responses=PROBLEMS, summary="Add, change or remove a line"
+)
+def set_line(cart_id: CartId, body: CartLineIn, db: Db, app: App, who: Caller) -> CartOut:
     with db.transaction() as session:
         cart = service.set_cart_line(session, principal=who, cart_id=cart_id, sku=body.sku, quantity=body.quantity)
         return _cart_out(session, cart, app)
 
 
 @router.put("/carts/{cart_id}/address", response_model=CartOut, responses=PROBLEMS)
-def set_address(cart_id: int, body: ShippingAddress, db: Db, app: App, who: Caller) -> CartOut:
+def set_address(cart_id: CartId, body: ShippingAddress, db: Db, app: App, who: Caller) -> CartOut:
     with db.transaction() as session:
         return _cart_out(session, service.set_cart_address(session, principal=who, cart_id=cart_id, address=body), app)
 
@@ -121,8 +138,10 @@ class TaxRateIn(BaseModel):
     source: str = Field(min_length=3, max_length=200)
 
 
-def _rate_out(row: tax.TaxRate) -> TaxRateOut:
-    return TaxRateOut(state=row.state, rate=format(row.rate.normalize(), "f"), effective_date=row.effective_date, source=row.source)
+def _rate_out(row: TaxRate) -> TaxRateOut:
+    return TaxRateOut(
+        state=row.state, rate=format(row.rate.normalize(), "f"), effective_date=row.effective_date, source=row.source
+    )
 
 
 @router.get("/tax-rates", response_model=list[TaxRateOut], tags=["tax"], summary="State base sales-tax rates")
@@ -133,7 +152,9 @@ def list_tax_rates(db: Db) -> list[TaxRateOut]:
 
 @router.put("/tax-rates/{state}", response_model=TaxRateOut, tags=["tax"], responses=PROBLEMS)
 def put_tax_rate(
-    state: Annotated[str, PathParam(min_length=2, max_length=2)], body: TaxRateIn, db: Db,
+    state: Annotated[str, PathParam(min_length=2, max_length=2)],
+    body: TaxRateIn,
+    db: Db,
     who: Principal = require(Role.OPERATOR),
 ) -> TaxRateOut:
     with db.transaction() as session:

@@ -27,10 +27,13 @@ from yellowcart.checkout.payments import PaymentProvider, PaymentProviderError, 
 from yellowcart.checkout.schemas import CheckoutRequest, CheckoutResponse, checkout_response
 from yellowcart.db import Database
 from yellowcart.errors import DomainError, IdempotencyInProgress, InvalidInput, PaymentDeclined, PaymentUnavailable
+from yellowcart.inventory import holds
 from yellowcart.settings import Settings
 
 log = structlog.get_logger(__name__)
 ENDPOINT = "POST /v1/checkout"
+#: How long a stock hold may wait to be attached to its order before the sweep releases it.
+HOLD_TTL = dt.timedelta(minutes=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,35 +80,51 @@ class CheckoutFlow:
 
     # -- steps ---------------------------------------------------------------------------------
 
-    def _place(self, principal: Principal, key: str, fingerprint: str, request: CheckoutRequest) -> Outcome | _ToAuthorize:
+    def _place(
+        self, principal: Principal, key: str, fingerprint: str, request: CheckoutRequest
+    ) -> Outcome | _ToAuthorize | None:
         with self.db.transaction() as session:
             existing = idem.find(session, user_id=principal.user_id, key=key, fingerprint=fingerprint)
             if existing is not None:
-                return self._from_existing(existing)
-            row = idem.claim(session, user_id=principal.user_id, key=key, endpoint=ENDPOINT, fingerprint=fingerprint)
+                return self._from_existing(existing)  # None: in progress elsewhere -> resume
             items, ship_to = self._items_and_address(session, principal, request)
             lines = service.resolve_lines(session, items=items)
-            placement = service.place_orders(
-                session,
-                principal=principal,
-                lines=lines,
-                ship_to=ship_to,
-                payment_method=request.payment_method,
-                policy=self.policy,
-                reservation_ttl=dt.timedelta(seconds=self.settings.reservation_ttl_seconds),
-                low_stock_threshold=self.settings.low_stock_threshold,
-            )
-            row.payment_id = placement.payment.id
-            p = placement.payment
-            return _ToAuthorize(p.id, p.idempotency_key, p.amount_cents, p.payment_method)
+        wants = [holds.Want(ln.variant_id, ln.sku, ln.quantity) for ln in lines]
+        held = holds.hold_stock(self.db, wants=wants, ttl=HOLD_TTL)
+        try:
+            with self.db.transaction() as session:
+                row = idem.claim(
+                    session, user_id=principal.user_id, key=key, endpoint=ENDPOINT, fingerprint=fingerprint
+                )
+                placement = service.place_orders(
+                    session,
+                    principal=principal,
+                    lines=lines,
+                    ship_to=ship_to,
+                    payment_method=request.payment_method,
+                    policy=self.policy,
+                    reservation_ttl=dt.timedelta(seconds=self.settings.reservation_ttl_seconds),
+                    low_stock_threshold=self.settings.low_stock_threshold,
+                    holds=held,
+                )
+                row.payment_id = placement.payment.id
+                p = placement.payment
+                return _ToAuthorize(p.id, p.idempotency_key, p.amount_cents, p.payment_method)
+        except BaseException:
+            holds.release_holds(self.db, held)  # the order was not saved: give the units back
+            raise
 
-    def _items_and_address(self, session: Any, principal: Principal, request: CheckoutRequest) -> tuple[list[tuple[str, int]], ShippingAddress]:
+    def _items_and_address(
+        self, session: Any, principal: Principal, request: CheckoutRequest
+    ) -> tuple[list[tuple[str, int]], ShippingAddress]:
         if request.cart_id is not None:
             cart = service.get_cart(session, principal=principal, cart_id=request.cart_id)
             items = service.cart_items(cart, session)
             if not items:
                 raise InvalidInput("The cart is empty.", field="cart_id")
-            ship_to = request.shipping_address or (ShippingAddress.model_validate(cart.ship_to) if cart.ship_to else None)
+            ship_to = request.shipping_address or (
+                ShippingAddress.model_validate(cart.ship_to) if cart.ship_to else None
+            )
         else:
             items = [(item.sku, item.quantity) for item in request.items or []]
             ship_to = request.shipping_address
@@ -133,13 +152,17 @@ class CheckoutFlow:
         with self.db.transaction() as session:
             payment = service.lock_payment(session, payment_id=todo.payment_id)
             if auth is not None and auth.approved and auth.provider_ref:
-                placed = service.record_authorized(session, payment=payment, provider=self.provider.name, provider_ref=auth.provider_ref)
+                placed = service.record_authorized(
+                    session, payment=payment, provider=self.provider.name, provider_ref=auth.provider_ref
+                )
                 if cart_id is not None:
                     service.close_cart(session, principal=principal, cart_id=cart_id)
                 outcome = Outcome(201, checkout_response(payment, placed).model_dump(mode="json"))
             else:
                 code = auth.decline_code if auth is not None and auth.decline_code else decline_code
-                placed = service.record_declined(session, payment=payment, provider=self.provider.name, decline_code=code)
+                placed = service.record_declined(
+                    session, payment=payment, provider=self.provider.name, decline_code=code
+                )
                 problem = PaymentDeclined(
                     f"The card was declined ({code}). Nothing was charged and the items are back on sale.",
                     decline_code=code,
@@ -179,8 +202,10 @@ class CheckoutFlow:
             placed = service.payment_orders(session, payment_id=payment_id)
             if payment.status is PaymentStatus.DECLINED:
                 problem = PaymentDeclined(
-                    f"The card was declined ({payment.decline_code}).", decline_code=payment.decline_code,
-                    payment_id=payment.id, order_ids=[o.id for o in placed],
+                    f"The card was declined ({payment.decline_code}).",
+                    decline_code=payment.decline_code,
+                    payment_id=payment.id,
+                    order_ids=[o.id for o in placed],
                 )
                 return Outcome(402, problem.to_problem(), replayed=True)
             return Outcome(201, checkout_response(payment, placed).model_dump(mode="json"), replayed=True)

@@ -26,11 +26,15 @@ class CheckoutRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    cart_id: int | None = Field(default=None, ge=1)
+    cart_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
     items: list[CheckoutItem] | None = Field(default=None, min_length=1, max_length=100)
     shipping_address: ShippingAddress | None = None
-    payment_method: str = Field(min_length=4, max_length=120, pattern=r"^(tok|pm)_[A-Za-z0-9_]+$",
-                                description="A card token from the payment provider, e.g. tok_visa.")
+    payment_method: str = Field(
+        min_length=4,
+        max_length=120,
+        pattern=r"^(tok|pm)_[A-Za-z0-9_]+$",
+        description="A card token from the payment provider, e.g. tok_visa.",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> CheckoutRequest:

@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -20,7 +21,7 @@ from yellowcart.checkout.models import Cart, CartLine, CartStatus, Payment, Paym
 from yellowcart.db import utcnow
 from yellowcart.errors import Conflict, Forbidden, InvalidInput, NotFound
 from yellowcart.events import emit
-from yellowcart.inventory import service as inventory
+from yellowcart.inventory.holds import Hold, attach_holds
 from yellowcart.orders import service as orders
 from yellowcart.orders.models import Order, OrderLine
 from yellowcart.orders.state import OrderStatus
@@ -173,14 +174,18 @@ def shipping_policy(*, flat_fee_cents: int, free_threshold_cents: int) -> pricin
 def quote_lines(
     session: Session, *, lines: list[pricing.LineInput], state: str | None, policy: pricing.ShippingPolicy
 ) -> pricing.Quote:
-    rate = tax.rate_for_state(session, state) if state else tax.Decimal(0)
+    rate = tax.rate_for_state(session, state) if state else Decimal(0)
     return pricing.quote(lines, tax_rate=rate, policy=policy)
 
 
 def cart_items(cart: Cart, session: Session) -> list[tuple[str, int]]:
     if not cart.lines:
         return []
-    skus = dict(session.execute(select(Variant.id, Variant.sku).where(Variant.id.in_([ln.variant_id for ln in cart.lines]))).all())
+    skus = dict(
+        session.execute(
+            select(Variant.id, Variant.sku).where(Variant.id.in_([ln.variant_id for ln in cart.lines]))
+        ).all()
+    )
     return [(skus[ln.variant_id], ln.quantity) for ln in cart.lines]
 
 
@@ -203,10 +208,11 @@ def place_orders(
     policy: pricing.ShippingPolicy,
     reservation_ttl: dt.timedelta,
     low_stock_threshold: int,
+    holds: Sequence[Hold],
 ) -> Placement:
-    """Price, create one UNPAID order per seller and reserve their stock, atomically.
+    """Price and create one UNPAID order per seller, binding the stock already held for it.
 
-    The stock UPDATEs come last so the hot rows stay locked for the shortest possible time.
+    The units were held just before (inventory.holds) so no hot stock row is locked here.
     """
     require_shopper(principal)
     quote = quote_lines(session, lines=lines, state=ship_to.state, policy=policy)
@@ -221,11 +227,26 @@ def place_orders(
     )
     session.add(payment)
     session.flush()
-    placed, to_reserve = _create_orders(session, principal, quote, payment, ship_to.model_dump(), now + reservation_ttl)
-    inventory.reserve_stock(session, lines=to_reserve, low_stock_threshold=low_stock_threshold)
+    placed = _create_orders(session, principal, quote, payment, ship_to.model_dump(), now + reservation_ttl)
+    by_variant = {ln.variant_id: order for order in placed for ln in order.lines}
     for order in placed:
-        emit(session, "order.placed", order_id=order.id, seller_id=order.seller_id, shopper_id=order.shopper_id,
-             total_cents=order.total_cents)
+        mine = [h for h in holds if by_variant[h.variant_id] is order]
+        line_ids = {ln.variant_id: ln.id for ln in order.lines}
+        attach_holds(session, holds=mine, order_id=order.id, line_ids=line_ids)
+    for hold in holds:
+        if hold.available_after <= low_stock_threshold < hold.available_after + hold.quantity:
+            emit(
+                session, "stock.low", stock_id=hold.stock_id, variant_id=hold.variant_id, available=hold.available_after
+            )
+    for order in placed:
+        emit(
+            session,
+            "order.placed",
+            order_id=order.id,
+            seller_id=order.seller_id,
+            shopper_id=order.shopper_id,
+            total_cents=order.total_cents,
+        )
     return Placement(payment=payment, orders=placed)
 
 
@@ -236,7 +257,7 @@ def _create_orders(
     payment: Payment,
     ship_to: dict[str, Any],
     expires_at: dt.datetime,
-) -> tuple[list[Order], list[inventory.LineToReserve]]:
+) -> list[Order]:
     placed: list[Order] = []
     for seller_quote in quote.orders:
         order = Order(
@@ -270,13 +291,9 @@ def _create_orders(
         session.add(order)
         placed.append(order)
     session.flush()
-    to_reserve = []
     for order in placed:
         orders.record_placed(session, order=order, actor=principal)
-        to_reserve += [
-            inventory.LineToReserve(order.id, ln.id, ln.variant_id, ln.sku, ln.quantity) for ln in order.lines
-        ]
-    return placed, to_reserve
+    return placed
 
 
 def payment_orders(session: Session, *, payment_id: int) -> list[Order]:
@@ -304,8 +321,14 @@ def record_authorized(session: Session, *, payment: Payment, provider: str, prov
         if order.status is OrderStatus.UNPAID:
             orders.transition(session, order=order, target=OrderStatus.AWAITING_SHIPMENT, actor=None, reason="paid")
             order.paid_at, order.reservation_expires_at = now, None
-            emit(session, "order.paid", order_id=order.id, seller_id=order.seller_id, shopper_id=order.shopper_id,
-                 total_cents=order.total_cents)
+            emit(
+                session,
+                "order.paid",
+                order_id=order.id,
+                seller_id=order.seller_id,
+                shopper_id=order.shopper_id,
+                total_cents=order.total_cents,
+            )
     return placed
 
 

@@ -25,9 +25,7 @@ class ReservationStatus(enum.StrEnum):
 
 class Warehouse(Base):
     __tablename__ = "warehouses"
-    __table_args__ = (
-        CheckConstraint("operator <> 'seller' OR seller_id IS NOT NULL", name="seller_warehouse_owner"),
-    )
+    __table_args__ = (CheckConstraint("operator <> 'seller' OR seller_id IS NOT NULL", name="seller_warehouse_owner"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -64,20 +62,28 @@ class Stock(Base):
 
 
 class Reservation(Base):
+    """Units held for an order. A hold is taken first (order_id NULL, expires_at set) in one short
+    statement, then attached to its order in the order's transaction; a hold never attached (the
+    process died) is released by the expiry sweep, so every reserved unit always has a row here."""
+
     __tablename__ = "reservations"
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("order_id IS NOT NULL OR expires_at IS NOT NULL", name="hold_expires"),
         Index("ix_reservations_order", "order_id"),
         Index("ix_reservations_stock_status", "stock_id", "status"),
+        Index("ix_reservations_unattached", "status", "expires_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
-    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    order_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"))
     stock_id: Mapped[int] = mapped_column(ForeignKey("stock.id"))
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id"))
     quantity: Mapped[int]
     status: Mapped[ReservationStatus] = mapped_column(
         Enum(ReservationStatus, native_enum=False, length=16), default=ReservationStatus.ACTIVE
     )
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     settled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from yellowcart.http import Caller, Db, decode_cursor, encode_cursor
+from yellowcart.http import MAX_ID, Caller, Db, decode_cursor, encode_cursor
 from yellowcart.orders import service
 from yellowcart.orders.schemas import CancelIn, HistoryOut, OrderOut, OrderPage, TransitionIn
 from yellowcart.orders.state import OrderStatus
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
-PROBLEMS = {401: {"description": "No or bad token"}, 403: {"description": "Not allowed"},
-            404: {"description": "Not found"}, 409: {"description": "Illegal transition"},
-            422: {"description": "Invalid input"}}
-OrderId = Annotated[int, Path(ge=1, le=2**62)]
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No or bad token"},
+    403: {"description": "Not allowed"},
+    404: {"description": "Not found"},
+    409: {"description": "Illegal transition"},
+    422: {"description": "Invalid input"},
+}
+OrderId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @router.get("", response_model=OrderPage, responses=PROBLEMS, summary="Orders I may see, newest first")
@@ -27,7 +31,9 @@ def list_orders(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> OrderPage:
     with db.transaction() as session:
-        rows = service.list_orders(session, principal=who, status=status, after_id=decode_cursor(cursor), limit=limit + 1)
+        rows = service.list_orders(
+            session, principal=who, status=status, after_id=decode_cursor(cursor), limit=limit + 1
+        )
         items = [OrderOut.model_validate(o) for o in rows[:limit]]
     next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
     return OrderPage(items=items, next_cursor=next_cursor)
@@ -52,7 +58,9 @@ def cancel_order(order_id: OrderId, body: CancelIn, db: Db, who: Caller) -> Orde
         return OrderOut.model_validate(order)
 
 
-@router.post("/{order_id}/transitions", response_model=OrderOut, responses=PROBLEMS, summary="Move an order (seller, operator)")
+@router.post(
+    "/{order_id}/transitions", response_model=OrderOut, responses=PROBLEMS, summary="Move an order (seller, operator)"
+)
 def move_order(order_id: OrderId, body: TransitionIn, db: Db, who: Caller) -> OrderOut:
     with db.transaction() as session:
         order = service.move_order(session, principal=who, order_id=order_id, target=body.to, reason=body.reason)

@@ -15,12 +15,12 @@ from yellowcart.errors import Forbidden, NotFound
 from yellowcart.events import emit
 from yellowcart.inventory import service as inventory
 from yellowcart.orders.models import Order, OrderHistory
-from yellowcart.orders.state import PRE_SHIPMENT, SHIPPED, OrderStatus, check_transition
+from yellowcart.orders.state import SHIPPED, OrderStatus, check_transition
 
 SYSTEM = "system"
 
 
-def _visible(query: Select[tuple[Order]], principal: Principal) -> Select[tuple[Order]]:
+def _visible(query: Select[Order], principal: Principal) -> Select[Order]:
     """Shoppers see their orders, sellers their account's, operators all; others nothing."""
     if principal.role is Role.OPERATOR:
         return query
@@ -69,8 +69,12 @@ def record_placed(session: Session, *, order: Order, actor: Principal) -> None:
     """The first history row of an order."""
     session.add(
         OrderHistory(
-            order_id=order.id, actor_user_id=actor.user_id, actor_role=actor.role.value,
-            from_status=None, to_status=order.status, reason="placed",
+            order_id=order.id,
+            actor_user_id=actor.user_id,
+            actor_role=actor.role.value,
+            from_status=None,
+            to_status=order.status,
+            reason="placed",
         )
     )
 
@@ -108,23 +112,24 @@ def transition(
         emit(session, "order.status_changed", **payload, status=target.value, was=current.value)
 
 
+#: A shopper may cancel on their own until the seller has printed a label.
+SHOPPER_CANCELLABLE = frozenset({OrderStatus.UNPAID, OrderStatus.ON_HOLD, OrderStatus.AWAITING_SHIPMENT})
+
+
 def cancel_order(session: Session, *, principal: Principal, order_id: int, reason: str) -> Order:
     """Cancel before shipment: stock goes back, the authorisation is voided (after commit)."""
     order = get_order(session, principal=principal, order_id=order_id, lock=True)
-    if principal.role is Role.SHOPPER and order.status not in (OrderStatus.UNPAID, OrderStatus.AWAITING_SHIPMENT):
+    check_transition(order.status, OrderStatus.CANCELLED)  # shipped or closed: a structured 409
+    if principal.role is Role.SHOPPER and order.status not in SHOPPER_CANCELLABLE:
         raise Forbidden(
             "This order is already being prepared; ask the seller to cancel it.", status_now=order.status.value
         )
-    if order.status not in PRE_SHIPMENT:
-        check_transition(order.status, OrderStatus.CANCELLED)  # raises the structured error
     transition(session, order=order, target=OrderStatus.CANCELLED, actor=principal, reason=reason)
     return order
 
 
 #: Transitions a seller may request by hand until fulfillment drives them from shipments.
-SELLER_MOVES = frozenset(
-    {OrderStatus.PARTIALLY_SHIPPING, OrderStatus.AWAITING_COLLECTION, OrderStatus.IN_TRANSIT}
-)
+SELLER_MOVES = frozenset({OrderStatus.PARTIALLY_SHIPPING, OrderStatus.AWAITING_COLLECTION, OrderStatus.IN_TRANSIT})
 
 
 def move_order(

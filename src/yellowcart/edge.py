@@ -1,0 +1,88 @@
+"""Edge guards as pure ASGI middleware (no per-request thread hops): size limit and NUL bytes.
+
+PostgreSQL text cannot hold NUL and no legitimate commerce input contains one, so any request that
+carries a NUL in its query or JSON body is refused with a 422 problem before it reaches a handler.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from yellowcart.errors import PROBLEM_JSON
+
+MAX_BODY_BYTES = 1_048_576
+
+
+async def _reply(send: Send, status: int, code: str, detail: str, path: str) -> None:
+    body = json.dumps(
+        {
+            "type": f"https://yellowcart.dev/problems/{code.replace('_', '-')}",
+            "title": detail,
+            "status": status,
+            "code": code,
+            "detail": detail,
+            "instance": path,
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class EdgeGuard:
+    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY_BYTES) -> None:
+        self.app, self.max_body = app, max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        raw_query: bytes = scope.get("query_string", b"")
+        if b"%00" in raw_query or b"\x00" in raw_query or "\x00" in path:
+            await _reply(send, 422, "invalid_characters", "NUL characters are not allowed.", path)
+            return
+        if scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message]), send)
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                await _reply(send, 413, "body_too_large", f"Request body over {self.max_body} bytes.", path)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if b"\\u0000" in body or b"\x00" in body:
+            await _reply(send, 422, "invalid_characters", "NUL characters are not allowed.", path)
+            return
+        await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
+
+
+def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
+    queue: list[Any] = list(messages)
+
+    async def receive() -> Message:
+        if queue:
+            return queue.pop(0)  # type: ignore[no-any-return]
+        if then is not None:
+            return await then()
+        return {"type": "http.disconnect"}
+
+    return receive
