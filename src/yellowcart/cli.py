@@ -43,9 +43,13 @@ def migrate() -> None:
 @app.command()
 def demo(
     seed: Annotated[int, typer.Option(help="Random seed: the same seed builds the same market.")] = 42,
-    scale: Annotated[float, typer.Option(min=0.01, max=10.0, help="1.0 = 50 sellers, 5,000 products, 10,000 shoppers.")] = 1.0,
+    scale: Annotated[
+        float, typer.Option(min=0.01, max=10.0, help="1.0 = 50 sellers, 5,000 products, 10,000 shoppers.")
+    ] = 1.0,
     reset: Annotated[bool, typer.Option(help="Delete existing data first.")] = False,
-    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing if the market already has products.")] = False,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing if the market already has products.")
+    ] = False,
 ) -> None:
     """Generate a realistic, deterministic demo market."""
     from sqlalchemy import func, select
@@ -80,8 +84,15 @@ def serve(
     import uvicorn
 
     console.print(f"yellowcart on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run("yellowcart.asgi:app", host=host, port=port, workers=workers, log_level="warning",
-                access_log=False, proxy_headers=False)
+    uvicorn.run(
+        "yellowcart.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+    )
 
 
 @app.command()
@@ -119,8 +130,14 @@ def users_create(
 ) -> None:
     """Create a user."""
     with _db().transaction() as session:
-        user = auth.create_user(session, email=email, display_name=name or email.split("@")[0], role=role,
-                                seller_id=seller_id, password=password)
+        user = auth.create_user(
+            session,
+            email=email,
+            display_name=name or email.split("@")[0],
+            role=role,
+            seller_id=seller_id,
+            password=password,
+        )
         console.print(f"user {user.id} {user.email} ({user.role.value})")
 
 
@@ -139,8 +156,7 @@ def tokens_create(
         user = session.scalar(select(User).where(User.email == email.strip().lower()))
         if user is None:
             raise typer.BadParameter(f"no user {email}")
-        token, _ = auth.create_token(session, user_id=user.id, name=name,
-                                     ttl=dt.timedelta(days=days) if days else None)
+        token, _ = auth.create_token(session, user_id=user.id, name=name, ttl=dt.timedelta(days=days) if days else None)
     console.print(token, soft_wrap=True)
 
 

@@ -9,9 +9,8 @@ from fastapi import APIRouter
 from yellowcart.auth import service
 from yellowcart.auth.models import Role, User
 from yellowcart.auth.schemas import LoginIn, MeOut, SignupIn, TokenOut
-from yellowcart.errors import NotFound
+from yellowcart.errors import InvalidInput, NotFound
 from yellowcart.geo import lookup_zip
-from yellowcart.errors import InvalidInput
 from yellowcart.http import Caller, Db
 
 router = APIRouter(prefix="/v1", tags=["auth"])
@@ -24,8 +23,12 @@ def signup(body: SignupIn, db: Db) -> TokenOut:
         raise InvalidInput(f"ZIP {body.home_zip} does not exist.", field="home_zip")
     with db.transaction() as session:
         user = service.create_user(
-            session, email=body.email, display_name=body.display_name, role=Role.SHOPPER,
-            password=body.password, home_zip=body.home_zip,
+            session,
+            email=body.email,
+            display_name=body.display_name,
+            role=Role.SHOPPER,
+            password=body.password,
+            home_zip=body.home_zip,
         )
         token, _ = service.create_token(session, user_id=user.id, name="signup", ttl=LOGIN_TTL)
         return TokenOut(token=token, user_id=user.id, role=user.role)

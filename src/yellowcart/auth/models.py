@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from yellowcart.db import Base, UTCDateTime, utcnow
+from yellowcart.db import Base, UTCDateTime, str_enum, utcnow
 
 
 class Role(enum.StrEnum):
@@ -20,14 +20,12 @@ class Role(enum.StrEnum):
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (
-        CheckConstraint("role <> 'seller' OR seller_id IS NOT NULL", name="seller_has_account"),
-    )
+    __table_args__ = (CheckConstraint("role <> 'seller' OR seller_id IS NOT NULL", name="seller_has_account"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(120))
-    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16))
+    role: Mapped[Role] = mapped_column(str_enum(Role, 16))
     seller_id: Mapped[int | None] = mapped_column(ForeignKey("sellers.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     home_zip: Mapped[str | None] = mapped_column(String(5))

@@ -6,11 +6,11 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from yellowcart.catalog.modes import SellingMode
-from yellowcart.db import Base, UTCDateTime, utcnow
+from yellowcart.db import Base, UTCDateTime, str_enum, utcnow
 
 
 class ProductStatus(enum.StrEnum):
@@ -43,10 +43,8 @@ class Product(Base):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     brand: Mapped[str | None] = mapped_column(String(120))
-    status: Mapped[ProductStatus] = mapped_column(
-        Enum(ProductStatus, native_enum=False, length=16), default=ProductStatus.DRAFT
-    )
-    selling_mode: Mapped[SellingMode] = mapped_column(Enum(SellingMode, native_enum=False, length=24))
+    status: Mapped[ProductStatus] = mapped_column(str_enum(ProductStatus, 16), default=ProductStatus.DRAFT)
+    selling_mode: Mapped[SellingMode] = mapped_column(str_enum(SellingMode, 24))
     redirect_url: Mapped[str | None] = mapped_column(String(500))
     media: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Numeric,
     String,
@@ -18,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from yellowcart.db import Base, UTCDateTime, utcnow
+from yellowcart.db import Base, UTCDateTime, str_enum, utcnow
 
 
 class CartStatus(enum.StrEnum):
@@ -46,9 +45,7 @@ class Cart(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shopper_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    status: Mapped[CartStatus] = mapped_column(
-        Enum(CartStatus, native_enum=False, length=16), default=CartStatus.ACTIVE
-    )
+    status: Mapped[CartStatus] = mapped_column(str_enum(CartStatus, 16), default=CartStatus.ACTIVE)
     ship_to: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -86,7 +83,7 @@ class Payment(Base):
     # Sent to the provider as its idempotency key: a retried authorisation can never charge twice.
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
     payment_method: Mapped[str] = mapped_column(String(120))
-    status: Mapped[PaymentStatus] = mapped_column(Enum(PaymentStatus, native_enum=False, length=24))
+    status: Mapped[PaymentStatus] = mapped_column(str_enum(PaymentStatus, 24))
     amount_cents: Mapped[int]
     captured_cents: Mapped[int] = mapped_column(default=0)
     refunded_cents: Mapped[int] = mapped_column(default=0)
@@ -107,7 +104,7 @@ class IdempotencyKey(Base):
     key: Mapped[str] = mapped_column(String(255))
     endpoint: Mapped[str] = mapped_column(String(120))
     request_hash: Mapped[str] = mapped_column(String(64))
-    state: Mapped[IdempotencyState] = mapped_column(Enum(IdempotencyState, native_enum=False, length=16))
+    state: Mapped[IdempotencyState] = mapped_column(str_enum(IdempotencyState, 16))
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
     response_status: Mapped[int | None]
     response_body: Mapped[dict[str, Any] | None] = mapped_column(JSON)

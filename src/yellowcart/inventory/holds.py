@@ -48,7 +48,7 @@ _PG_HOLD = text(
         RETURNING id, on_hand - reserved AS left_after
     ), held AS (
         INSERT INTO reservations (stock_id, variant_id, quantity, status, expires_at, created_at)
-        SELECT id, :variant_id, :qty, 'ACTIVE', :expires_at, :now FROM taken
+        SELECT id, :variant_id, :qty, 'active', :expires_at, :now FROM taken
         RETURNING id
     )
     SELECT held.id, taken.left_after FROM held, taken

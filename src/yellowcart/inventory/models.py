@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from yellowcart.db import Base, UTCDateTime, utcnow
+from yellowcart.db import Base, UTCDateTime, str_enum, utcnow
 
 
 class WarehouseOperator(enum.StrEnum):
@@ -30,7 +30,7 @@ class Warehouse(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(120))
-    operator: Mapped[WarehouseOperator] = mapped_column(Enum(WarehouseOperator, native_enum=False, length=16))
+    operator: Mapped[WarehouseOperator] = mapped_column(str_enum(WarehouseOperator, 16))
     seller_id: Mapped[int | None] = mapped_column(ForeignKey("sellers.id"), index=True)
     line1: Mapped[str] = mapped_column(String(200))
     city: Mapped[str] = mapped_column(String(100))
@@ -81,9 +81,7 @@ class Reservation(Base):
     stock_id: Mapped[int] = mapped_column(ForeignKey("stock.id"))
     variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id"))
     quantity: Mapped[int]
-    status: Mapped[ReservationStatus] = mapped_column(
-        Enum(ReservationStatus, native_enum=False, length=16), default=ReservationStatus.ACTIVE
-    )
+    status: Mapped[ReservationStatus] = mapped_column(str_enum(ReservationStatus, 16), default=ReservationStatus.ACTIVE)
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     settled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

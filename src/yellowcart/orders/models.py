@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from yellowcart.catalog.modes import SellingMode
-from yellowcart.db import Base, UTCDateTime, utcnow
+from yellowcart.db import Base, UTCDateTime, str_enum, utcnow
 from yellowcart.orders.state import OrderStatus
 
 
@@ -29,7 +29,7 @@ class Order(Base):
     shopper_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"))
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)
-    status: Mapped[OrderStatus] = mapped_column(Enum(OrderStatus, native_enum=False, length=24))
+    status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus, 24))
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     subtotal_cents: Mapped[int]
     shipping_cents: Mapped[int]
@@ -59,7 +59,7 @@ class OrderLine(Base):
     variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id"))
     sku: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(250))
-    selling_mode: Mapped[SellingMode] = mapped_column(Enum(SellingMode, native_enum=False, length=24))
+    selling_mode: Mapped[SellingMode] = mapped_column(str_enum(SellingMode, 24))
     quantity: Mapped[int]
     unit_price_cents: Mapped[int]
     line_subtotal_cents: Mapped[int]
@@ -77,6 +77,6 @@ class OrderHistory(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor_role: Mapped[str] = mapped_column(String(16))
-    from_status: Mapped[OrderStatus | None] = mapped_column(Enum(OrderStatus, native_enum=False, length=24))
-    to_status: Mapped[OrderStatus] = mapped_column(Enum(OrderStatus, native_enum=False, length=24))
+    from_status: Mapped[OrderStatus | None] = mapped_column(str_enum(OrderStatus, 24))
+    to_status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus, 24))
     reason: Mapped[str | None] = mapped_column(String(300))

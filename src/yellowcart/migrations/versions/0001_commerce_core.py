@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 18:27:40.687832
+Create Date: 2026-11-24 18:35:39.908664
 """
 
 from collections.abc import Sequence
@@ -51,8 +51,8 @@ def upgrade() -> None:
     op.create_table('sellers',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
-    sa.Column('status', sa.Enum('PENDING', 'ACTIVE', 'SUSPENDED', name='sellerstatus', native_enum=False, length=16), nullable=False),
-    sa.Column('default_selling_mode', sa.Enum('REDIRECT', 'SELLER_FULFILLED', 'FULL_CUSTODY', 'PLATFORM_OWNED', name='sellingmode', native_enum=False, length=24), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'active', 'suspended', name='sellerstatus', native_enum=False, length=16), nullable=False),
+    sa.Column('default_selling_mode', sa.Enum('redirect', 'seller_fulfilled', 'full_custody', 'platform_owned', name='sellingmode', native_enum=False, length=24), nullable=False),
     sa.Column('store_url', sa.String(length=300), nullable=True),
     sa.Column('created_at', yellowcart.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sellers')),
@@ -74,8 +74,8 @@ def upgrade() -> None:
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('brand', sa.String(length=120), nullable=True),
-    sa.Column('status', sa.Enum('DRAFT', 'ACTIVE', 'SUSPENDED', name='productstatus', native_enum=False, length=16), nullable=False),
-    sa.Column('selling_mode', sa.Enum('REDIRECT', 'SELLER_FULFILLED', 'FULL_CUSTODY', 'PLATFORM_OWNED', name='sellingmode', native_enum=False, length=24), nullable=False),
+    sa.Column('status', sa.Enum('draft', 'active', 'suspended', name='productstatus', native_enum=False, length=16), nullable=False),
+    sa.Column('selling_mode', sa.Enum('redirect', 'seller_fulfilled', 'full_custody', 'platform_owned', name='sellingmode', native_enum=False, length=24), nullable=False),
     sa.Column('redirect_url', sa.String(length=500), nullable=True),
     sa.Column('media', sa.JSON(), nullable=False),
     sa.Column('created_at', yellowcart.db.UTCDateTime(timezone=True), nullable=False),
@@ -92,7 +92,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
     sa.Column('display_name', sa.String(length=120), nullable=False),
-    sa.Column('role', sa.Enum('SHOPPER', 'SELLER', 'CREATOR', 'OPERATOR', name='role', native_enum=False, length=16), nullable=False),
+    sa.Column('role', sa.Enum('shopper', 'seller', 'creator', 'operator', name='role', native_enum=False, length=16), nullable=False),
     sa.Column('seller_id', sa.Integer(), nullable=True),
     sa.Column('password_hash', sa.String(length=200), nullable=True),
     sa.Column('home_zip', sa.String(length=5), nullable=True),
@@ -110,7 +110,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=32), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
-    sa.Column('operator', sa.Enum('PLATFORM', 'SELLER', name='warehouseoperator', native_enum=False, length=16), nullable=False),
+    sa.Column('operator', sa.Enum('platform', 'seller', name='warehouseoperator', native_enum=False, length=16), nullable=False),
     sa.Column('seller_id', sa.Integer(), nullable=True),
     sa.Column('line1', sa.String(length=200), nullable=False),
     sa.Column('city', sa.String(length=100), nullable=False),
@@ -145,7 +145,7 @@ def upgrade() -> None:
     op.create_table('carts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('shopper_id', sa.Integer(), nullable=False),
-    sa.Column('status', sa.Enum('ACTIVE', 'CHECKED_OUT', name='cartstatus', native_enum=False, length=16), nullable=False),
+    sa.Column('status', sa.Enum('active', 'checked_out', name='cartstatus', native_enum=False, length=16), nullable=False),
     sa.Column('ship_to', sa.JSON(), nullable=True),
     sa.Column('created_at', yellowcart.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', yellowcart.db.UTCDateTime(timezone=True), nullable=False),
@@ -162,7 +162,7 @@ def upgrade() -> None:
     sa.Column('provider_ref', sa.String(length=120), nullable=True),
     sa.Column('idempotency_key', sa.String(length=80), nullable=False),
     sa.Column('payment_method', sa.String(length=120), nullable=False),
-    sa.Column('status', sa.Enum('PENDING', 'AUTHORIZED', 'DECLINED', 'CAPTURED', 'VOIDED', 'REFUNDED', 'PARTIALLY_REFUNDED', name='paymentstatus', native_enum=False, length=24), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'authorized', 'declined', 'captured', 'voided', 'refunded', 'partially_refunded', name='paymentstatus', native_enum=False, length=24), nullable=False),
     sa.Column('amount_cents', sa.Integer(), nullable=False),
     sa.Column('captured_cents', sa.Integer(), nullable=False),
     sa.Column('refunded_cents', sa.Integer(), nullable=False),
@@ -220,7 +220,7 @@ def upgrade() -> None:
     sa.Column('key', sa.String(length=255), nullable=False),
     sa.Column('endpoint', sa.String(length=120), nullable=False),
     sa.Column('request_hash', sa.String(length=64), nullable=False),
-    sa.Column('state', sa.Enum('IN_PROGRESS', 'DONE', name='idempotencystate', native_enum=False, length=16), nullable=False),
+    sa.Column('state', sa.Enum('in_progress', 'done', name='idempotencystate', native_enum=False, length=16), nullable=False),
     sa.Column('payment_id', sa.Integer(), nullable=True),
     sa.Column('response_status', sa.Integer(), nullable=True),
     sa.Column('response_body', sa.JSON(), nullable=True),
@@ -303,7 +303,7 @@ def upgrade() -> None:
     sa.Column('variant_id', sa.Integer(), nullable=False),
     sa.Column('sku', sa.String(length=64), nullable=False),
     sa.Column('title', sa.String(length=250), nullable=False),
-    sa.Column('selling_mode', sa.Enum('REDIRECT', 'SELLER_FULFILLED', 'FULL_CUSTODY', 'PLATFORM_OWNED', name='sellingmode', native_enum=False, length=24), nullable=False),
+    sa.Column('selling_mode', sa.Enum('redirect', 'seller_fulfilled', 'full_custody', 'platform_owned', name='sellingmode', native_enum=False, length=24), nullable=False),
     sa.Column('quantity', sa.Integer(), nullable=False),
     sa.Column('unit_price_cents', sa.Integer(), nullable=False),
     sa.Column('line_subtotal_cents', sa.Integer(), nullable=False),
@@ -325,7 +325,7 @@ def upgrade() -> None:
     sa.Column('stock_id', sa.Integer(), nullable=False),
     sa.Column('variant_id', sa.Integer(), nullable=False),
     sa.Column('quantity', sa.Integer(), nullable=False),
-    sa.Column('status', sa.Enum('ACTIVE', 'COMMITTED', 'RELEASED', name='reservationstatus', native_enum=False, length=16), nullable=False),
+    sa.Column('status', sa.Enum('active', 'committed', 'released', name='reservationstatus', native_enum=False, length=16), nullable=False),
     sa.Column('expires_at', yellowcart.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', yellowcart.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('settled_at', yellowcart.db.UTCDateTime(timezone=True), nullable=True),
