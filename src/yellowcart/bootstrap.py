@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from yellowcart.auth.cache import TokenCache
 from yellowcart.checkout import handlers as payment_handlers
 from yellowcart.checkout.flow import CheckoutFlow
 from yellowcart.checkout.payments import PaymentProvider, TestPaymentProvider
@@ -23,6 +24,7 @@ class Container:
     bus: EventBus
     checkout: CheckoutFlow
     worker: OutboxWorker | None = field(default=None)
+    tokens: TokenCache = field(default_factory=TokenCache)
 
     def expire_reservations(self, now: dt.datetime | None = None) -> list[int]:
         """Periodic job: cancel unpaid orders past their reservation TTL."""

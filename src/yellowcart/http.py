@@ -13,7 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yellowcart.auth.models import Role
-from yellowcart.auth.service import Principal, authenticate
+from yellowcart.auth.service import Principal
 from yellowcart.bootstrap import Container
 from yellowcart.db import Database
 from yellowcart.errors import PROBLEM_JSON, DomainError, Forbidden, InvalidInput, Unauthorized
@@ -38,8 +38,12 @@ def principal(
     """Resolve the bearer token; every non-public endpoint depends on this."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Send an API token as 'Authorization: Bearer <token>'.")
-    with database(request).transaction() as session:
-        return authenticate(session, token=credentials.credentials)
+    app = container(request)
+    cached = app.tokens.get(credentials.credentials)
+    if cached is not None:
+        return cached
+    with app.db.transaction() as session:
+        return app.tokens.authenticate(session, credentials.credentials)
 
 
 def optional_principal(

@@ -108,6 +108,11 @@ def login(session: Session, *, email: str, password: str, ttl: dt.timedelta) -> 
 
 def authenticate(session: Session, *, token: str) -> Principal:
     """Resolve a bearer token to a principal or refuse it."""
+    return authenticate_with_expiry(session, token=token)[0]
+
+
+def authenticate_with_expiry(session: Session, *, token: str) -> tuple[Principal, dt.datetime | None]:
+    """Like :func:`authenticate`, also returning when the token expires (for caches)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         raise Unauthorized("The bearer token is malformed.")
     row = session.execute(
@@ -122,7 +127,7 @@ def authenticate(session: Session, *, token: str) -> Principal:
         raise Unauthorized("The bearer token has been revoked.")
     if expires_at is not None and expires_at <= utcnow():
         raise Unauthorized("The bearer token has expired.")
-    return Principal(user_id=user_id, role=Role(role), seller_id=seller_id)
+    return Principal(user_id=user_id, role=Role(role), seller_id=seller_id), expires_at
 
 
 def revoke_token(session: Session, *, principal: Principal, token: str) -> None:

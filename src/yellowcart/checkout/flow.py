@@ -89,8 +89,9 @@ class CheckoutFlow:
                 return self._from_existing(existing)  # None: in progress elsewhere -> resume
             items, ship_to = self._items_and_address(session, principal, request)
             lines = service.resolve_lines(session, items=items)
+            seen = holds.candidates(session, variant_ids=[ln.variant_id for ln in lines])
         wants = [holds.Want(ln.variant_id, ln.sku, ln.quantity) for ln in lines]
-        held = holds.hold_stock(self.db, wants=wants, ttl=HOLD_TTL)
+        held = holds.hold_stock(self.db, wants=wants, ttl=HOLD_TTL, seen=seen)
         try:
             with self.db.transaction() as session:
                 row = idem.claim(

@@ -14,10 +14,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from yellowcart.checkout.models import IdempotencyKey, IdempotencyState
+from yellowcart.db import utcnow
 from yellowcart.errors import IdempotencyKeyReused, InvalidInput
 
 
@@ -66,8 +67,8 @@ def claim(session: Session, *, user_id: int, key: str, endpoint: str, fingerprin
 
 
 def finish(session: Session, *, user_id: int, key: str, status: int, body: dict[str, Any]) -> None:
-    row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key))
-    if row is not None:
-        row.state = IdempotencyState.DONE
-        row.response_status = status
-        row.response_body = body
+    session.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+        .values(state=IdempotencyState.DONE, response_status=status, response_body=body, updated_at=utcnow())
+    )

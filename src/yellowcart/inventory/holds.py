@@ -56,16 +56,22 @@ _PG_HOLD = text(
 )
 
 
-def _candidates(db: Database, variant_id: int) -> list[tuple[int, int]]:
-    with db.sessions() as session:
-        rows = session.execute(
-            select(Stock.id, Stock.on_hand - Stock.reserved)
-            .join(Warehouse, Warehouse.id == Stock.warehouse_id)
-            .where(Stock.variant_id == variant_id, Warehouse.is_active.is_(True), Stock.on_hand > Stock.reserved)
-            .order_by((Stock.on_hand - Stock.reserved).desc(), Stock.id)
-        ).all()
-        session.rollback()
-    return [(int(a), int(b)) for a, b in rows]
+Candidates = dict[int, list[tuple[int, int]]]
+
+
+def candidates(session: Session, *, variant_ids: Sequence[int]) -> Candidates:
+    """Stock rows with units available, fullest first, per variant (one query; read in the caller's
+    transaction so a checkout's reads share one round trip to the database)."""
+    rows = session.execute(
+        select(Stock.variant_id, Stock.id, Stock.on_hand - Stock.reserved)
+        .join(Warehouse, Warehouse.id == Stock.warehouse_id)
+        .where(Stock.variant_id.in_(list(variant_ids)), Warehouse.is_active.is_(True), Stock.on_hand > Stock.reserved)
+        .order_by(Stock.variant_id, (Stock.on_hand - Stock.reserved).desc(), Stock.id)
+    ).all()
+    found: Candidates = {variant_id: [] for variant_id in variant_ids}
+    for variant_id, stock_id, available in rows:
+        found[int(variant_id)].append((int(stock_id), int(available)))
+    return found
 
 
 def _take_pg(db: Database, want: Want, stock_id: int, qty: int, expires_at: dt.datetime) -> Hold | None:
@@ -92,16 +98,22 @@ def _take_sqlite(db: Database, want: Want, stock_id: int, qty: int, expires_at: 
         return Hold(row.id, want.variant_id, stock_id, qty, int(left))
 
 
-def hold_stock(db: Database, *, wants: Sequence[Want], ttl: dt.timedelta) -> list[Hold]:
-    """Hold every wanted unit (fullest warehouse first, split if needed) or none at all."""
+def hold_stock(db: Database, *, wants: Sequence[Want], ttl: dt.timedelta, seen: Candidates | None = None) -> list[Hold]:
+    """Hold every wanted unit (fullest warehouse first, split if needed) or none at all.
+
+    ``seen`` are candidates read earlier; they are only a guide, each hold re-checks availability.
+    """
+    if seen is None:
+        with db.transaction() as session:
+            seen = candidates(session, variant_ids=[w.variant_id for w in wants])
     take = _take_pg if db.dialect == "postgresql" else _take_sqlite
     expires_at = utcnow() + ttl
     holds: list[Hold] = []
     short: list[dict[str, object]] = []
     for want in sorted(wants, key=lambda w: w.variant_id):
         remaining = want.quantity
-        for stock_id, seen in _candidates(db, want.variant_id):
-            hold = take(db, want, stock_id, min(remaining, seen), expires_at)
+        for stock_id, available in seen.get(want.variant_id, []):
+            hold = take(db, want, stock_id, min(remaining, available), expires_at)
             if hold is not None:
                 holds.append(hold)
                 remaining -= hold.quantity

@@ -1,0 +1,1 @@
+"""Synthetic demo market: a deterministic, realistic marketplace for demos, manual testing and benchmarks."""
