@@ -7,14 +7,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from yellowcart.auth.models import Role
+from yellowcart.auth.service import Principal
+from yellowcart.catalog import service as catalog
+from yellowcart.catalog.models import Product, Variant
+from yellowcart.catalog.modes import SellingMode
 from yellowcart.db import utcnow
-from yellowcart.errors import InsufficientStock, InvalidInput, NotFound
+from yellowcart.errors import Conflict, Forbidden, InsufficientStock, InvalidInput, NotFound
 from yellowcart.events import emit
-from yellowcart.inventory.models import Reservation, ReservationStatus, Stock, Warehouse
+from yellowcart.geo import lookup_zip
+from yellowcart.inventory.models import Reservation, ReservationStatus, Stock, Warehouse, WarehouseOperator
+from yellowcart.sellers.models import Seller
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +82,7 @@ def _reserve_line(session: Session, line: LineToReserve, threshold: int) -> int:
         if left is None:
             continue  # someone took it since we looked; try the next warehouse
         session.add(
-            Reservation(
-                order_id=line.order_id, order_line_id=line.order_line_id, stock_id=stock_id, quantity=take
-            )
+            Reservation(order_id=line.order_id, order_line_id=line.order_line_id, stock_id=stock_id, quantity=take)
         )
         if left <= threshold < left + take:
             emit(session, "stock.low", stock_id=stock_id, variant_id=line.variant_id, available=left)
@@ -155,3 +160,159 @@ def stock_for_variant(session: Session, *, variant_id: int) -> list[tuple[Stock,
         .order_by(Warehouse.id)
     )
     return [(stock, warehouse) for stock, warehouse in rows]
+
+
+# ---- warehouses and stock through the API: who may see and touch what ---------------------------
+
+
+class WarehouseCodeTaken(Conflict):
+    code, title = "warehouse_code_taken", "Warehouse code already in use"
+
+
+class UnknownZip(InvalidInput):
+    code, title = "unknown_zip", "Unknown ZIP"
+
+
+class ZipStateMismatch(InvalidInput):
+    code, title = "zip_state_mismatch", "ZIP is in another state"
+
+
+class WrongWarehouse(InvalidInput):
+    code, title = "wrong_warehouse", "This listing is not stocked in this warehouse"
+
+
+@dataclass(frozen=True, slots=True)
+class NewWarehouse:
+    code: str
+    name: str
+    operator: WarehouseOperator | None
+    seller_id: int | None
+    line1: str
+    city: str
+    state: str
+    zip: str
+
+
+def _visible_warehouses(principal: Principal) -> Select[Warehouse]:
+    """Operators see every warehouse; a seller the platform's and its own; anyone else none."""
+    query = select(Warehouse)
+    if principal.is_operator:
+        return query
+    if principal.role is Role.SELLER:
+        return query.where(
+            or_(Warehouse.operator == WarehouseOperator.PLATFORM, Warehouse.seller_id == principal.seller_id)
+        )
+    return query.where(Warehouse.id.is_(None))
+
+
+def list_warehouses(
+    session: Session, *, principal: Principal, after_id: int | None = None, limit: int = 100
+) -> Sequence[Warehouse]:
+    query = _visible_warehouses(principal)
+    if after_id is not None:
+        query = query.where(Warehouse.id < after_id)
+    return session.scalars(query.order_by(Warehouse.id.desc()).limit(limit)).all()
+
+
+def visible_warehouse(session: Session, *, principal: Principal, warehouse_id: int) -> Warehouse:
+    """A warehouse the caller may see; another seller's reads as missing."""
+    warehouse = session.scalar(_visible_warehouses(principal).where(Warehouse.id == warehouse_id))
+    if warehouse is None:
+        raise NotFound(f"Warehouse {warehouse_id} does not exist.")
+    return warehouse
+
+
+def _warehouse_owner(
+    session: Session, principal: Principal, spec: NewWarehouse
+) -> tuple[WarehouseOperator, int | None]:
+    """Sellers open warehouses for themselves only; operators open platform or any seller's."""
+    if principal.role is Role.SELLER:
+        if spec.operator is WarehouseOperator.PLATFORM:
+            raise Forbidden("Only operators open platform warehouses.", field="operator")
+        if spec.seller_id is not None and spec.seller_id != principal.seller_id:
+            raise Forbidden("Sellers open warehouses for their own account only.", field="seller_id")
+        return WarehouseOperator.SELLER, principal.seller_id
+    if not principal.is_operator:
+        raise Forbidden("Only sellers and operators open warehouses.")
+    operator = spec.operator or (WarehouseOperator.SELLER if spec.seller_id else WarehouseOperator.PLATFORM)
+    if operator is WarehouseOperator.PLATFORM and spec.seller_id is not None:
+        raise InvalidInput("A platform warehouse belongs to no seller; drop seller_id.", field="seller_id")
+    if operator is WarehouseOperator.SELLER and spec.seller_id is None:
+        raise InvalidInput("A seller warehouse needs seller_id.", field="seller_id")
+    if spec.seller_id is not None and session.get(Seller, spec.seller_id) is None:
+        raise InvalidInput(f"Seller {spec.seller_id} does not exist.", field="seller_id")
+    return operator, spec.seller_id
+
+
+def _check_address(spec: NewWarehouse) -> None:
+    place = lookup_zip(spec.zip)
+    if place is None:
+        raise UnknownZip(f"ZIP {spec.zip} does not exist.", field="zip")
+    if place.state != spec.state:
+        raise ZipStateMismatch(
+            f"ZIP {spec.zip} is in {place.state}, not {spec.state}.", field="zip", zip_state=place.state
+        )
+
+
+def create_warehouse(session: Session, *, principal: Principal, spec: NewWarehouse) -> Warehouse:
+    """Open a warehouse at a real US address (the ZIP must exist and lie in the state)."""
+    operator, seller_id = _warehouse_owner(session, principal, spec)
+    _check_address(spec)
+    taken = WarehouseCodeTaken(f"Warehouse code {spec.code!r} is taken.", field="code")
+    if session.scalar(select(Warehouse.id).where(Warehouse.code == spec.code)) is not None:
+        raise taken
+    warehouse = Warehouse(
+        code=spec.code,
+        name=spec.name,
+        operator=operator,
+        seller_id=seller_id,
+        line1=spec.line1,
+        city=spec.city,
+        state=spec.state,
+        zip=spec.zip,
+        is_active=True,
+    )
+    session.flush()  # begin_nested would flush our pending changes outside the savepoint
+    try:
+        with session.begin_nested():
+            session.add(warehouse)
+            session.flush()
+    except IntegrityError as exc:  # a concurrent insert of the same code
+        raise taken from exc
+    return warehouse
+
+
+def sku_stock(
+    session: Session, *, principal: Principal, sku: str
+) -> tuple[Variant, Product, list[tuple[Stock, Warehouse]]]:
+    """Per-warehouse stock of a SKU whose product the caller manages."""
+    variant, product = catalog.owned_variant(session, principal=principal, sku=sku)
+    return variant, product, stock_for_variant(session, variant_id=variant.id)
+
+
+def _check_stocking(principal: Principal, product: Product, warehouse: Warehouse) -> None:
+    """Seller-fulfilled stock sits in the seller's own warehouses; consigned and platform-owned stock
+    in platform warehouses, counted by operators; redirect listings are stocked by the seller's store."""
+    mode = product.selling_mode
+    if warehouse.operator is WarehouseOperator.PLATFORM and not principal.is_operator:
+        raise Forbidden("Only operators count stock in platform warehouses.", field="warehouse_id")
+    if mode is SellingMode.REDIRECT:
+        raise WrongWarehouse("Redirect listings are stocked by the seller's own store.", field="warehouse_id")
+    if warehouse.operator is WarehouseOperator.PLATFORM and mode is SellingMode.SELLER_FULFILLED:
+        raise WrongWarehouse("Seller-fulfilled listings ship from the seller's warehouses.", field="warehouse_id")
+    if warehouse.operator is WarehouseOperator.SELLER:
+        if mode is not SellingMode.SELLER_FULFILLED:
+            raise WrongWarehouse(f"{mode.value} listings are held in platform warehouses.", field="warehouse_id")
+        if warehouse.seller_id != product.seller_id:
+            raise WrongWarehouse("That warehouse belongs to another seller.", field="warehouse_id")
+
+
+def set_sku_on_hand(
+    session: Session, *, principal: Principal, sku: str, warehouse_id: int, on_hand: int
+) -> tuple[Variant, Stock, Warehouse]:
+    """Set a counted quantity, checking ownership of the SKU and of the warehouse first."""
+    variant, product = catalog.owned_variant(session, principal=principal, sku=sku)
+    warehouse = visible_warehouse(session, principal=principal, warehouse_id=warehouse_id)
+    _check_stocking(principal, product, warehouse)
+    stock = set_on_hand(session, warehouse_id=warehouse.id, variant_id=variant.id, on_hand=on_hand)
+    return variant, stock, warehouse

@@ -1,0 +1,98 @@
+"""Seller endpoints: operators onboard and govern sellers; sellers edit their own storefront settings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from yellowcart.auth.models import Role
+from yellowcart.auth.service import Principal
+from yellowcart.catalog.api import after_cursor
+from yellowcart.catalog.schemas import MAX_ID
+from yellowcart.http import Db, MaybeCaller, encode_cursor, require
+from yellowcart.sellers import service
+from yellowcart.sellers.models import SellerStatus
+from yellowcart.sellers.schemas import MemberIn, MemberOut, SellerIn, SellerOut, SellerPage, SellerPatch
+
+router = APIRouter(tags=["sellers"])
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No or bad token"},
+    403: {"description": "Not allowed"},
+    404: {"description": "Not found"},
+    409: {"description": "Conflict (name or email taken)"},
+    422: {"description": "Invalid input"},
+}
+SellerId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@router.get("/v1/sellers", response_model=SellerPage, responses=PROBLEMS, summary="All sellers (operator)")
+def list_sellers(
+    db: Db,
+    who: Principal = require(Role.OPERATOR),
+    status: SellerStatus | None = None,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> SellerPage:
+    after_id = after_cursor(cursor)
+    with db.transaction() as session:
+        rows = service.list_sellers(session, status=status, after_id=after_id, limit=limit + 1)
+        items = [SellerOut.model_validate(s) for s in rows[:limit]]
+    next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
+    return SellerPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/v1/sellers/{seller_id}", response_model=SellerOut, responses=PROBLEMS, summary="One seller")
+def get_seller(seller_id: SellerId, db: Db, who: MaybeCaller) -> SellerOut:
+    with db.transaction() as session:
+        return SellerOut.model_validate(service.get_seller(session, principal=who, seller_id=seller_id))
+
+
+@router.post(
+    "/v1/sellers",
+    response_model=SellerOut,
+    status_code=201,
+    responses=PROBLEMS,
+    summary="Open a seller account (operator)",
+)
+def create_seller(body: SellerIn, db: Db, who: Principal = require(Role.OPERATOR)) -> SellerOut:
+    with db.transaction() as session:
+        seller = service.create_seller(
+            session,
+            name=body.name,
+            status=body.status,
+            default_selling_mode=body.default_selling_mode,
+            store_url=body.store_url,
+        )
+        return SellerOut.model_validate(seller)
+
+
+@router.patch(
+    "/v1/sellers/{seller_id}",
+    response_model=SellerOut,
+    responses=PROBLEMS,
+    summary="Change a seller (operator: anything; the seller: store_url, default_selling_mode)",
+)
+def update_seller(
+    seller_id: SellerId, body: SellerPatch, db: Db, who: Principal = require(Role.OPERATOR, Role.SELLER)
+) -> SellerOut:
+    with db.transaction() as session:
+        seller = service.update_seller(session, principal=who, seller_id=seller_id, patch=body)
+        return SellerOut.model_validate(seller)
+
+
+@router.post(
+    "/v1/sellers/{seller_id}/members",
+    response_model=MemberOut,
+    status_code=201,
+    responses=PROBLEMS,
+    summary="Add a seller user to the account (operator)",
+)
+def add_member(seller_id: SellerId, body: MemberIn, db: Db, who: Principal = require(Role.OPERATOR)) -> MemberOut:
+    with db.transaction() as session:
+        user = service.add_member(
+            session, seller_id=seller_id, email=body.email, display_name=body.display_name, password=body.password
+        )
+        return MemberOut(
+            user_id=user.id, seller_id=seller_id, email=user.email, display_name=user.display_name, role=user.role.value
+        )
