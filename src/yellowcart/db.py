@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -100,6 +101,20 @@ def make_engine(url: str, *, pool_size: int = 20, max_overflow: int = 20) -> Eng
         _sqlite_pragmas(engine)
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800, pool_timeout=30)
+
+
+def flush_guarded(session: Session, change: Callable[[], None], conflict: Callable[[], Exception]) -> None:
+    """Apply ``change`` and flush it inside a savepoint, so losing a unique-key race (another
+    transaction committed the same key after our check) raises ``conflict()`` (a clean 409) instead of
+    a 500 and a dead transaction. Pending changes are flushed first: ``begin_nested`` would otherwise
+    flush them outside the savepoint."""
+    session.flush()
+    try:
+        with session.begin_nested():
+            change()
+            session.flush()
+    except IntegrityError as exc:
+        raise conflict() from exc
 
 
 class Database:

@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Select, exists, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from yellowcart.auth.models import Role
@@ -19,7 +18,8 @@ from yellowcart.auth.service import Principal
 from yellowcart.catalog.models import Category, Product, ProductStatus, Variant
 from yellowcart.catalog.modes import SellingMode
 from yellowcart.catalog.schemas import MAX_VARIANTS, ProductIn, ProductPatch, VariantPut
-from yellowcart.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unauthorized
+from yellowcart.db import flush_guarded
+from yellowcart.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from yellowcart.sellers.models import Seller, SellerStatus
 
 
@@ -105,7 +105,7 @@ def create_category(session: Session, *, slug: str, name: str, parent: int | str
     if session.scalar(select(Category.id).where(Category.slug == slug)) is not None:
         raise SlugTaken(f"Category slug {slug!r} is taken.", field="slug")
     category = Category(slug=slug, name=name, parent_id=parent_row.id if parent_row else None, path=path)
-    _insert_guarded(
+    flush_guarded(
         session, lambda: session.add(category), lambda: SlugTaken(f"Category slug {slug!r} is taken.", field="slug")
     )
     return category
@@ -220,20 +220,6 @@ def owned_variant(session: Session, *, principal: Principal, sku: str) -> tuple[
 # ---- writing products ---------------------------------------------------------------------------
 
 
-def _insert_guarded(session: Session, add: Callable[[], None], conflict: Callable[[], DomainError]) -> None:
-    """Add and flush inside a savepoint, so losing a unique-key race (another transaction committed the
-    same key after our check) is a clean domain error instead of a 500 and a dead transaction.
-
-    Our other pending changes are flushed first: ``begin_nested`` flushes them outside the savepoint."""
-    session.flush()
-    try:
-        with session.begin_nested():
-            add()
-            session.flush()
-    except IntegrityError as exc:
-        raise conflict() from exc
-
-
 def _taken_skus(session: Session, skus: Sequence[str]) -> list[str]:
     if not skus:
         return []
@@ -247,7 +233,7 @@ def _sku_taken(skus: list[str]) -> SkuTaken:
 
 def _insert_with_skus(session: Session, add: Callable[[], None], skus: Sequence[str]) -> None:
     """Insert new variants; a concurrent insert of the same SKU surfaces as sku_taken."""
-    _insert_guarded(session, add, lambda: _sku_taken(_taken_skus(session, skus) or sorted(skus)))
+    flush_guarded(session, add, lambda: _sku_taken(_taken_skus(session, skus) or sorted(skus)))
 
 
 def _ensure_skus_free(session: Session, skus: Sequence[str]) -> None:

@@ -1,6 +1,6 @@
-"""Stock use cases. The reservation is a conditional UPDATE (``available >= qty``) so the database,
-not a read-then-write in Python, decides who gets the last unit; rows are touched in primary-key order
-so two checkouts never deadlock on each other's SKUs."""
+"""Stock use cases: availability, settling reservations (release on cancel, commit on shipment),
+counted stock, warehouses. Taking stock for a checkout is in ``inventory.holds``. Settling touches stock
+rows in primary-key order so two transactions never deadlock on each other's SKUs."""
 
 from __future__ import annotations
 
@@ -16,21 +16,11 @@ from yellowcart.auth.service import Principal
 from yellowcart.catalog import service as catalog
 from yellowcart.catalog.models import Product, Variant
 from yellowcart.catalog.modes import SellingMode
-from yellowcart.db import utcnow
-from yellowcart.errors import Conflict, Forbidden, InsufficientStock, InvalidInput, NotFound
-from yellowcart.events import emit
+from yellowcart.db import flush_guarded, utcnow
+from yellowcart.errors import Conflict, Forbidden, InvalidInput, NotFound
 from yellowcart.geo import lookup_zip
 from yellowcart.inventory.models import Reservation, ReservationStatus, Stock, Warehouse, WarehouseOperator
 from yellowcart.sellers.models import Seller
-
-
-@dataclass(frozen=True, slots=True)
-class LineToReserve:
-    order_id: int
-    order_line_id: int
-    variant_id: int
-    sku: str
-    quantity: int
 
 
 def available_by_variant(session: Session, variant_ids: Sequence[int]) -> dict[int, int]:
@@ -44,52 +34,6 @@ def available_by_variant(session: Session, variant_ids: Sequence[int]) -> dict[i
     for variant_id, available in rows:
         totals[variant_id] += max(available, 0)
     return totals
-
-
-def reserve_stock(session: Session, *, lines: Sequence[LineToReserve], low_stock_threshold: int = 5) -> None:
-    """Reserve every line or none (the caller's transaction rolls back on InsufficientStock)."""
-    short: list[dict[str, object]] = []
-    for line in sorted(lines, key=lambda item: item.variant_id):
-        missing = _reserve_line(session, line, low_stock_threshold)
-        if missing:
-            short.append({"sku": line.sku, "requested": line.quantity, "available": line.quantity - missing})
-    if short:
-        skus = ", ".join(str(item["sku"]) for item in short)
-        raise InsufficientStock(f"Not enough stock for {skus}.", items=short)
-
-
-def _candidates(session: Session, variant_id: int) -> list[tuple[int, int]]:
-    rows = session.execute(
-        select(Stock.id, Stock.on_hand - Stock.reserved)
-        .join(Warehouse, Warehouse.id == Stock.warehouse_id)
-        .where(Stock.variant_id == variant_id, Warehouse.is_active.is_(True), Stock.on_hand > Stock.reserved)
-        .order_by((Stock.on_hand - Stock.reserved).desc(), Stock.id)
-    )
-    return [(stock_id, available) for stock_id, available in rows]
-
-
-def _reserve_line(session: Session, line: LineToReserve, threshold: int) -> int:
-    """Reserve from the fullest warehouse first, splitting if one cannot fill it; return units missing."""
-    remaining = line.quantity
-    for stock_id, seen_available in _candidates(session, line.variant_id):
-        take = min(remaining, seen_available)
-        left = session.execute(
-            update(Stock)
-            .where(Stock.id == stock_id, Stock.on_hand - Stock.reserved >= take)
-            .values(reserved=Stock.reserved + take, updated_at=utcnow())
-            .returning(Stock.on_hand - Stock.reserved)
-        ).scalar_one_or_none()
-        if left is None:
-            continue  # someone took it since we looked; try the next warehouse
-        session.add(
-            Reservation(order_id=line.order_id, order_line_id=line.order_line_id, stock_id=stock_id, quantity=take)
-        )
-        if left <= threshold < left + take:
-            emit(session, "stock.low", stock_id=stock_id, variant_id=line.variant_id, available=left)
-        remaining -= take
-        if remaining == 0:
-            break
-    return remaining
 
 
 def _settle(session: Session, order_id: int, status: ReservationStatus) -> int:
@@ -272,13 +216,7 @@ def create_warehouse(session: Session, *, principal: Principal, spec: NewWarehou
         zip=spec.zip,
         is_active=True,
     )
-    session.flush()  # begin_nested would flush our pending changes outside the savepoint
-    try:
-        with session.begin_nested():
-            session.add(warehouse)
-            session.flush()
-    except IntegrityError as exc:  # a concurrent insert of the same code
-        raise taken from exc
+    flush_guarded(session, lambda: session.add(warehouse), lambda: taken)
     return warehouse
 
 

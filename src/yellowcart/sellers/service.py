@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from yellowcart.auth import service as auth
 from yellowcart.auth.models import Role, User
 from yellowcart.auth.service import Principal
 from yellowcart.catalog.modes import SellingMode
+from yellowcart.db import flush_guarded
 from yellowcart.errors import Conflict, Forbidden, NotFound
 from yellowcart.sellers.models import Seller, SellerStatus
 from yellowcart.sellers.schemas import SellerPatch
@@ -61,16 +61,8 @@ def _ensure_name_free(session: Session, name: str, *, except_id: int | None = No
 
 
 def _guard_name(session: Session, name: str, change: Callable[[], None]) -> None:
-    """Apply ``change`` and flush in a savepoint: a concurrent same-name insert is a 409, not a 500.
-
-    Other pending changes are flushed first, since ``begin_nested`` would flush them outside it."""
-    session.flush()
-    try:
-        with session.begin_nested():
-            change()
-            session.flush()
-    except IntegrityError as exc:
-        raise SellerNameTaken(f"A seller named {name!r} already exists.", field="name") from exc
+    """A concurrent insert of the same name is a 409, not a 500."""
+    flush_guarded(session, change, lambda: SellerNameTaken(f"A seller named {name!r} already exists.", field="name"))
 
 
 def create_seller(
