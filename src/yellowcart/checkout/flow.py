@@ -24,10 +24,12 @@ from yellowcart.checkout import service
 from yellowcart.checkout.address import ShippingAddress
 from yellowcart.checkout.models import IdempotencyState, PaymentStatus
 from yellowcart.checkout.payments import PaymentProvider, PaymentProviderError, PaymentTimeout
-from yellowcart.checkout.schemas import CheckoutRequest, CheckoutResponse, checkout_response
-from yellowcart.db import Database
+from yellowcart.checkout.schemas import CheckoutRequest, CheckoutResponse, checkout_response, paid_response
+from yellowcart.db import Database, utcnow
 from yellowcart.errors import DomainError, IdempotencyInProgress, InvalidInput, PaymentDeclined, PaymentUnavailable
 from yellowcart.inventory import holds
+from yellowcart.orders import service as orders_service
+from yellowcart.orders.models import Order
 from yellowcart.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -49,6 +51,7 @@ class _ToAuthorize:
     key: str
     amount_cents: int
     method: str
+    orders: tuple[Order, ...] = ()  # as placed (detached), to answer without reading them back
 
 
 class CheckoutFlow:
@@ -83,20 +86,17 @@ class CheckoutFlow:
     def _place(
         self, principal: Principal, key: str, fingerprint: str, request: CheckoutRequest
     ) -> Outcome | _ToAuthorize | None:
-        with self.db.transaction() as session:
-            existing = idem.find(session, user_id=principal.user_id, key=key, fingerprint=fingerprint)
-            if existing is not None:
-                return self._from_existing(existing)  # None: in progress elsewhere -> resume
-            items, ship_to = self._items_and_address(session, principal, request)
-            lines = service.resolve_lines(session, items=items)
-            seen = holds.candidates(session, variant_ids=[ln.variant_id for ln in lines])
-        wants = [holds.Want(ln.variant_id, ln.sku, ln.quantity) for ln in lines]
-        held = holds.hold_stock(self.db, wants=wants, ttl=HOLD_TTL, seen=seen)
+        held: list[holds.Hold] = []
         try:
             with self.db.transaction() as session:
-                row = idem.claim(
-                    session, user_id=principal.user_id, key=key, endpoint=ENDPOINT, fingerprint=fingerprint
-                )
+                existing = idem.find(session, user_id=principal.user_id, key=key, fingerprint=fingerprint)
+                if existing is not None:
+                    return self._from_existing(existing)  # None: in progress elsewhere -> resume
+                items, ship_to = self._items_and_address(session, principal, request)
+                lines = service.resolve_lines(session, items=items)
+                seen = holds.candidates(session, variant_ids=[ln.variant_id for ln in lines])
+                wants = [holds.Want(ln.variant_id, ln.sku, ln.quantity) for ln in lines]
+                held = holds.hold_stock(self.db, session, wants=wants, ttl=HOLD_TTL, seen=seen)
                 placement = service.place_orders(
                     session,
                     principal=principal,
@@ -108,9 +108,16 @@ class CheckoutFlow:
                     low_stock_threshold=self.settings.low_stock_threshold,
                     holds=held,
                 )
-                row.payment_id = placement.payment.id
                 p = placement.payment
-                return _ToAuthorize(p.id, p.idempotency_key, p.amount_cents, p.payment_method)
+                idem.claim(
+                    session,
+                    user_id=principal.user_id,
+                    key=key,
+                    endpoint=ENDPOINT,
+                    fingerprint=fingerprint,
+                    payment_id=p.id,
+                )
+                return _ToAuthorize(p.id, p.idempotency_key, p.amount_cents, p.payment_method, tuple(placement.orders))
         except BaseException:
             holds.release_holds(self.db, held)  # the order was not saved: give the units back
             raise
@@ -150,6 +157,9 @@ class CheckoutFlow:
         except PaymentProviderError as exc:
             auth = None
             log.warning("checkout.payment_error", payment_id=todo.payment_id, error=str(exc))
+        approved = auth is not None and auth.approved and auth.provider_ref
+        if approved and todo.orders:
+            return self._record_paid_fast(principal, key, todo, cart_id, str(auth.provider_ref) if auth else "")
         with self.db.transaction() as session:
             payment = service.lock_payment(session, payment_id=todo.payment_id)
             if auth is not None and auth.approved and auth.provider_ref:
@@ -172,6 +182,26 @@ class CheckoutFlow:
                 )
                 outcome = Outcome(402, problem.to_problem())
             idem.finish(session, user_id=principal.user_id, key=key, status=outcome.status, body=outcome.body)
+        return outcome
+
+    def _record_paid_fast(
+        self, principal: Principal, key: str, todo: _ToAuthorize, cart_id: int | None, provider_ref: str
+    ) -> Outcome:
+        """The common case, as set-based statements: payment authorised, orders paid, key answered."""
+        now = utcnow()
+        with self.db.transaction() as session:
+            won = service.authorize_payment(
+                session, payment_id=todo.payment_id, provider=self.provider.name, provider_ref=provider_ref
+            )
+            if won:
+                orders_service.mark_paid(session, payment_id=todo.payment_id, now=now)
+                if cart_id is not None:
+                    service.close_cart(session, principal=principal, cart_id=cart_id)
+                body = paid_response(todo.payment_id, todo.amount_cents, self.provider.name, todo.orders, now)
+                outcome = Outcome(201, body.model_dump(mode="json"))
+                idem.finish(session, user_id=principal.user_id, key=key, status=outcome.status, body=outcome.body)
+        if not won:  # a racing retry settled this payment first: answer from what it recorded
+            return self._settled_outcome(principal, key, todo.payment_id)
         return outcome
 
     def _from_existing(self, existing: idem.Existing) -> Outcome | None:

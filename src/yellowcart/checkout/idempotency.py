@@ -56,10 +56,18 @@ def find(session: Session, *, user_id: int, key: str, fingerprint: str) -> Exist
     return Existing(row.state, row.payment_id, row.response_status, row.response_body)
 
 
-def claim(session: Session, *, user_id: int, key: str, endpoint: str, fingerprint: str) -> IdempotencyKey:
-    """Insert the key row in the caller's transaction (raises IntegrityError if taken)."""
+def claim(
+    session: Session, *, user_id: int, key: str, endpoint: str, fingerprint: str, payment_id: int | None = None
+) -> IdempotencyKey:
+    """Insert the key row in the caller's transaction (raises IntegrityError if taken); ``payment_id``
+    is the recovery point a retry resumes from."""
     row = IdempotencyKey(
-        user_id=user_id, key=key, endpoint=endpoint, request_hash=fingerprint, state=IdempotencyState.IN_PROGRESS
+        user_id=user_id,
+        key=key,
+        endpoint=endpoint,
+        request_hash=fingerprint,
+        state=IdempotencyState.IN_PROGRESS,
+        payment_id=payment_id,
     )
     session.add(row)
     session.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -10,6 +11,7 @@ from yellowcart.checkout.address import ShippingAddress
 from yellowcart.checkout.models import Payment, PaymentStatus
 from yellowcart.orders.models import Order
 from yellowcart.orders.schemas import OrderOut
+from yellowcart.orders.state import OrderStatus
 
 SKU = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
 
@@ -56,6 +58,20 @@ class CheckoutResponse(BaseModel):
     payment: PaymentOut
     orders: list[OrderOut]
     total_cents: int
+
+
+def paid_response(
+    payment_id: int, amount_cents: int, provider: str, orders: Sequence[Order], paid_at: dt.datetime
+) -> CheckoutResponse:
+    """The answer for a payment just authorised, from the orders as placed (no read-back)."""
+    paid = {"status": OrderStatus.AWAITING_SHIPMENT, "paid_at": paid_at, "reservation_expires_at": None}
+    return CheckoutResponse(
+        payment=PaymentOut(
+            id=payment_id, status=PaymentStatus.AUTHORIZED, amount_cents=amount_cents, provider=provider
+        ),
+        orders=[OrderOut.model_validate(o).model_copy(update=paid) for o in orders],
+        total_cents=amount_cents,
+    )
 
 
 def checkout_response(payment: Payment, orders: Sequence[Order]) -> CheckoutResponse:

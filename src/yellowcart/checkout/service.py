@@ -7,9 +7,9 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from yellowcart.auth.models import Role
@@ -309,6 +309,17 @@ def lock_payment(session: Session, *, payment_id: int) -> Payment:
     if payment is None:
         raise NotFound(f"Payment {payment_id} does not exist.")
     return payment
+
+
+def authorize_payment(session: Session, *, payment_id: int, provider: str, provider_ref: str) -> bool:
+    """Mark a pending payment authorised; False when it was settled already (a racing retry)."""
+    result = session.execute(
+        update(Payment)
+        .where(Payment.id == payment_id, Payment.status == PaymentStatus.PENDING)
+        .values(status=PaymentStatus.AUTHORIZED, provider=provider, provider_ref=provider_ref, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult[Any], result).rowcount == 1
 
 
 def record_authorized(session: Session, *, payment: Payment, provider: str, provider_ref: str) -> list[Order]:

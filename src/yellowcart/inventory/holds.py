@@ -12,8 +12,9 @@ the expiry sweep releases them. These functions own their transactions by design
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, and_, select, text, update
@@ -82,38 +83,42 @@ def _take_pg(db: Database, want: Want, stock_id: int, qty: int, expires_at: dt.d
     return None if row is None else Hold(int(row[0]), want.variant_id, stock_id, qty, int(row[1]))
 
 
-def _take_sqlite(db: Database, want: Want, stock_id: int, qty: int, expires_at: dt.datetime) -> Hold | None:
-    with db.transaction() as session:
-        left = session.execute(
-            update(Stock)
-            .where(Stock.id == stock_id, Stock.on_hand - Stock.reserved >= qty)
-            .values(reserved=Stock.reserved + qty, updated_at=utcnow())
-            .returning(Stock.on_hand - Stock.reserved)
-        ).scalar_one_or_none()
-        if left is None:
-            return None
-        row = Reservation(stock_id=stock_id, variant_id=want.variant_id, quantity=qty, expires_at=expires_at)
-        session.add(row)
-        session.flush()
-        return Hold(row.id, want.variant_id, stock_id, qty, int(left))
+def _take_in_session(session: Session, want: Want, stock_id: int, qty: int, expires_at: dt.datetime) -> Hold | None:
+    left = session.execute(
+        update(Stock)
+        .where(Stock.id == stock_id, Stock.on_hand - Stock.reserved >= qty)
+        .values(reserved=Stock.reserved + qty, updated_at=utcnow())
+        .returning(Stock.on_hand - Stock.reserved)
+    ).scalar_one_or_none()
+    if left is None:
+        return None
+    row = Reservation(stock_id=stock_id, variant_id=want.variant_id, quantity=qty, expires_at=expires_at)
+    session.add(row)
+    session.flush()
+    return Hold(row.id, want.variant_id, stock_id, qty, int(left))
 
 
-def hold_stock(db: Database, *, wants: Sequence[Want], ttl: dt.timedelta, seen: Candidates | None = None) -> list[Hold]:
+def hold_stock(
+    db: Database, session: Session, *, wants: Sequence[Want], ttl: dt.timedelta, seen: Candidates | None = None
+) -> list[Hold]:
     """Hold every wanted unit (fullest warehouse first, split if needed) or none at all.
 
-    ``seen`` are candidates read earlier; they are only a guide, each hold re-checks availability.
+    On PostgreSQL each hold commits on its own connection, whatever ``session`` is doing; on SQLite
+    (one writer at a time, and ``session`` already has the write lock) the holds are written in
+    ``session`` and share the fate of the caller's transaction. ``seen`` are candidates read earlier:
+    only a guide, each hold re-checks availability.
     """
     if seen is None:
-        with db.transaction() as session:
-            seen = candidates(session, variant_ids=[w.variant_id for w in wants])
-    take = _take_pg if db.dialect == "postgresql" else _take_sqlite
+        seen = candidates(session, variant_ids=[w.variant_id for w in wants])
+    take: Callable[[Want, int, int, dt.datetime], Hold | None]
+    take = partial(_take_pg, db) if db.dialect == "postgresql" else partial(_take_in_session, session)
     expires_at = utcnow() + ttl
     holds: list[Hold] = []
     short: list[dict[str, object]] = []
     for want in sorted(wants, key=lambda w: w.variant_id):
         remaining = want.quantity
         for stock_id, available in seen.get(want.variant_id, []):
-            hold = take(db, want, stock_id, min(remaining, available), expires_at)
+            hold = take(want, stock_id, min(remaining, available), expires_at)
             if hold is not None:
                 holds.append(hold)
                 remaining -= hold.quantity
@@ -122,7 +127,8 @@ def hold_stock(db: Database, *, wants: Sequence[Want], ttl: dt.timedelta, seen: 
         if remaining:
             short.append({"sku": want.sku, "requested": want.quantity, "available": want.quantity - remaining})
     if short:
-        release_holds(db, holds)
+        if db.dialect == "postgresql":  # committed already; on SQLite the caller's rollback undoes them
+            release_holds(db, holds)
         raise InsufficientStock(f"Not enough stock for {', '.join(str(s['sku']) for s in short)}.", items=short)
     return holds
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from yellowcart.auth.models import Role
 from yellowcart.auth.service import Principal
 from yellowcart.db import utcnow
 from yellowcart.errors import Forbidden, NotFound
-from yellowcart.events import emit
+from yellowcart.events import emit, emit_many
 from yellowcart.inventory import service as inventory
 from yellowcart.orders.models import Order, OrderHistory
 from yellowcart.orders.state import SHIPPED, OrderStatus, check_transition
@@ -110,6 +111,54 @@ def transition(
         emit(session, "order.shipped", **payload)
     else:
         emit(session, "order.status_changed", **payload, status=target.value, was=current.value)
+
+
+@dataclass(frozen=True, slots=True)
+class PaidOrder:
+    id: int
+    seller_id: int
+    shopper_id: int
+    total_cents: int
+
+
+def mark_paid(session: Session, *, payment_id: int, now: dt.datetime) -> list[PaidOrder]:
+    """UNPAID -> AWAITING_SHIPMENT for every order of an authorised payment, as three set-based
+    statements (update, history, events): the checkout hot path. Orders no longer UNPAID are left
+    alone, so a repeated call changes nothing."""
+    check_transition(OrderStatus.UNPAID, OrderStatus.AWAITING_SHIPMENT)
+    rows = session.execute(
+        update(Order)
+        .where(Order.payment_id == payment_id, Order.status == OrderStatus.UNPAID)
+        .values(status=OrderStatus.AWAITING_SHIPMENT, paid_at=now, reservation_expires_at=None)
+        .returning(Order.id, Order.seller_id, Order.shopper_id, Order.total_cents)
+        .execution_options(synchronize_session=False)
+    ).all()
+    paid = [PaidOrder(*row) for row in rows]
+    if paid:
+        session.execute(
+            insert(OrderHistory),
+            [
+                {
+                    "order_id": p.id,
+                    "at": now,
+                    "actor_user_id": None,
+                    "actor_role": SYSTEM,
+                    "from_status": OrderStatus.UNPAID,
+                    "to_status": OrderStatus.AWAITING_SHIPMENT,
+                    "reason": "paid",
+                }
+                for p in paid
+            ],
+        )
+        emit_many(
+            session,
+            "order.paid",
+            [
+                {"order_id": p.id, "seller_id": p.seller_id, "shopper_id": p.shopper_id, "total_cents": p.total_cents}
+                for p in paid
+            ],
+        )
+    return paid
 
 
 #: A shopper may cancel on their own until the seller has printed a label.
