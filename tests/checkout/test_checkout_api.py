@@ -4,6 +4,7 @@ then orders, reservations and payments are exactly what they should be, and bad 
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 
 from sqlalchemy import func, select
 
@@ -225,3 +226,17 @@ def test_expired_token_is_refused(server: LiveServer, market: Market) -> None:
     with server.client(token) as c:
         r = c.get("/v1/orders")
     assert r.status_code == 401 and "expired" in r.json()["detail"]
+
+
+def test_stock_low_event_when_crossing_threshold(server: LiveServer, market: Market) -> None:
+    from yellowcart.events import OutboxEvent
+
+    sku = market.product(market.seller("s"), stock=8)  # threshold 5: 8 -> 6 (no), 6 -> 4 (yes), 4 -> 3 (no)
+    with server.client(market.user("lo", Role.SHOPPER)) as c:
+        for qty in (2, 2, 1):
+            assert _buy(c, [{"sku": sku, "quantity": qty}]).status_code == 201
+    with market.db.transaction() as s:
+        low = [e.payload for e in s.scalars(select(OutboxEvent).where(OutboxEvent.topic == "stock.low"))]
+        topics = Counter(s.scalars(select(OutboxEvent.topic)))
+    assert [p["available"] for p in low] == [4]
+    assert topics["order.placed"] == topics["order.paid"] == 3
