@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yellowcart.auth.models import Role
@@ -66,6 +68,42 @@ def require(*roles: Role) -> Any:
     return Depends(check)
 
 
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error is answered (domain errors add their own fields)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+    instance: str | None = None
+
+
+_PROBLEM_TEXT = {
+    400: "Bad request",
+    401: "No or bad token",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Conflict",
+    422: "Invalid input (the field is named)",
+}
+
+
+def problems(**described: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the usual errors; ``problems(s409="Illegal transition", s402=...)``."""
+    texts = {**_PROBLEM_TEXT, **{int(k[1:]): v for k, v in described.items()}}
+    return {code: {"model": Problem, "description": text} for code, text in sorted(texts.items())}
+
+
+def next_cursor(items: Sequence[Any], more: bool) -> str | None:
+    """Lists fetch ``limit + 1`` rows: the extra one (``more``) says whether there is a next page."""
+    return encode_cursor(int(items[-1].id)) if more and items else None
+
+
+#: A primary key in a path: 32-bit on PostgreSQL, so anything larger is a 422, not a 500.
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Caller = Annotated[Principal, Depends(principal)]
 MaybeCaller = Annotated[Principal | None, Depends(optional_principal)]
 Db = Annotated[Database, Depends(database)]

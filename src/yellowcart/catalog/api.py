@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy.orm import Session
@@ -29,30 +29,15 @@ from yellowcart.catalog.schemas import (
     VariantOut,
     VariantPut,
 )
-from yellowcart.errors import InvalidInput
-from yellowcart.http import Db, MaybeCaller, decode_cursor, encode_cursor, require
+from yellowcart.http import Db, MaybeCaller, PathId, decode_cursor, next_cursor, problems, require
 from yellowcart.inventory import service as inventory
 
 router = APIRouter(tags=["catalog"])
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or bad token"},
-    403: {"description": "Not allowed"},
-    404: {"description": "Not found"},
-    409: {"description": "Conflict (sku_taken, slug_taken)"},
-    422: {"description": "Invalid input"},
-}
-ProductId = Annotated[int, Path(ge=1, le=MAX_ID)]
+PROBLEMS = problems(s409="Conflict (SKU or slug taken)")
+ProductId = PathId
 SkuPath = Annotated[str, Path(min_length=1, max_length=64, pattern=SKU_PATTERN)]
 Price = Annotated[int | None, Query(ge=0, le=MAX_PRICE_CENTS)]
 Manager = Annotated[Principal, require(Role.SELLER, Role.OPERATOR)]
-
-
-def after_cursor(cursor: str | None) -> int | None:
-    """The id a page starts after; a forged cursor with an out-of-range id is refused like a garbled one."""
-    after_id = decode_cursor(cursor)
-    if after_id is not None and after_id > MAX_ID:
-        raise InvalidInput("The cursor is not valid; use next_cursor from the previous page.", field="cursor")
-    return after_id
 
 
 def _variant_out(variant: Variant, available: dict[int, int]) -> VariantOut:
@@ -142,12 +127,11 @@ def search_products(
     filters = service.ProductFilter(
         q=q, category=category, seller_id=seller_id, mode=mode, min_price=min_price, max_price=max_price, status=status
     )
-    after_id = after_cursor(cursor)
+    after_id = decode_cursor(cursor)
     with db.transaction() as session:
         rows = service.search_products(session, principal=who, filters=filters, after_id=after_id, limit=limit + 1)
         items = _products_out(session, rows[:limit], who)
-    next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
-    return ProductPage(items=items, next_cursor=next_cursor)
+    return ProductPage(items=items, next_cursor=next_cursor(items, len(rows) > limit))
 
 
 @router.get("/v1/products/{product_id}", response_model=ProductOut, responses=PROBLEMS, summary="One product")

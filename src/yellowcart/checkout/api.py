@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 from fastapi import Path as PathParam
@@ -24,19 +24,12 @@ from yellowcart.checkout.schemas import (
     CheckoutRequest,
     CheckoutResponse,
 )
-from yellowcart.http import MAX_ID, App, Caller, Db, problem, require
+from yellowcart.http import App, Caller, Db, PathId, problem, problems, require
 from yellowcart.inventory import service as inventory
 
 router = APIRouter(prefix="/v1", tags=["checkout"])
-CartId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Bad request"},
-    401: {"description": "No or bad token"},
-    403: {"description": "Not allowed"},
-    404: {"description": "Not found"},
-    409: {"description": "Conflict"},
-    422: {"description": "Invalid input"},
-}
+CartId = PathId
+PROBLEMS = problems()
 
 
 def _cart_out(session: Session, cart: Cart, app: App) -> CartOut:
@@ -103,7 +96,7 @@ def set_address(cart_id: CartId, body: ShippingAddress, db: Db, app: App, who: C
     "/checkout",
     response_model=CheckoutResponse,
     status_code=201,
-    responses={**PROBLEMS, 402: {"description": "Card declined"}, 503: {"description": "Provider timeout"}},
+    responses=problems(s402="Card declined", s503="Payment provider timeout"),
     summary="Place and pay for orders (one per seller)",
 )
 def checkout(

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from yellowcart.auth.models import Role
 from yellowcart.auth.service import Principal
-from yellowcart.catalog.api import after_cursor
-from yellowcart.catalog.schemas import MAX_ID, SKU_PATTERN
-from yellowcart.http import Db, encode_cursor, require
+from yellowcart.catalog.schemas import SKU_PATTERN
+from yellowcart.http import Db, PathId, decode_cursor, next_cursor, problems, require
 from yellowcart.inventory import service
 from yellowcart.inventory.models import Stock, Warehouse
 from yellowcart.inventory.schemas import (
@@ -23,15 +22,9 @@ from yellowcart.inventory.schemas import (
 )
 
 router = APIRouter(tags=["inventory"])
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or bad token"},
-    403: {"description": "Not allowed"},
-    404: {"description": "Not found"},
-    409: {"description": "Conflict (code taken)"},
-    422: {"description": "Invalid input"},
-}
+PROBLEMS = problems(s409="Conflict (warehouse code taken)")
 SkuPath = Annotated[str, Path(min_length=1, max_length=64, pattern=SKU_PATTERN)]
-WarehouseId = Annotated[int, Path(ge=1, le=MAX_ID)]
+WarehouseId = PathId
 Manager = Annotated[Principal, require(Role.SELLER, Role.OPERATOR)]
 
 
@@ -59,12 +52,11 @@ def list_warehouses(
     cursor: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 100,
 ) -> WarehousePage:
-    after_id = after_cursor(cursor)
+    after_id = decode_cursor(cursor)
     with db.transaction() as session:
         rows = service.list_warehouses(session, principal=who, after_id=after_id, limit=limit + 1)
         items = [WarehouseOut.model_validate(w) for w in rows[:limit]]
-    next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
-    return WarehousePage(items=items, next_cursor=next_cursor)
+    return WarehousePage(items=items, next_cursor=next_cursor(items, len(rows) > limit))
 
 
 @router.get("/v1/warehouses/{warehouse_id}", response_model=WarehouseOut, responses=PROBLEMS, summary="One warehouse")

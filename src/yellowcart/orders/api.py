@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
-from yellowcart.http import MAX_ID, Caller, Db, decode_cursor, encode_cursor
+from yellowcart.http import Caller, Db, PathId, decode_cursor, next_cursor, problems
 from yellowcart.orders import service
 from yellowcart.orders.schemas import CancelIn, HistoryOut, OrderOut, OrderPage, TransitionIn
 from yellowcart.orders.state import OrderStatus
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or bad token"},
-    403: {"description": "Not allowed"},
-    404: {"description": "Not found"},
-    409: {"description": "Illegal transition"},
-    422: {"description": "Invalid input"},
-}
-OrderId = Annotated[int, Path(ge=1, le=MAX_ID)]
+PROBLEMS = problems(s409="Illegal transition")
+OrderId = PathId
 
 
 @router.get("", response_model=OrderPage, responses=PROBLEMS, summary="Orders I may see, newest first")
@@ -35,8 +29,7 @@ def list_orders(
             session, principal=who, status=status, after_id=decode_cursor(cursor), limit=limit + 1
         )
         items = [OrderOut.model_validate(o) for o in rows[:limit]]
-    next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
-    return OrderPage(items=items, next_cursor=next_cursor)
+    return OrderPage(items=items, next_cursor=next_cursor(items, len(rows) > limit))
 
 
 @router.get("/{order_id}", response_model=OrderOut, responses=PROBLEMS)

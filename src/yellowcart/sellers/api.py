@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from yellowcart.auth.models import Role
 from yellowcart.auth.service import Principal
-from yellowcart.catalog.api import after_cursor
-from yellowcart.catalog.schemas import MAX_ID
-from yellowcart.http import Db, MaybeCaller, encode_cursor, require
+from yellowcart.http import Db, MaybeCaller, PathId, decode_cursor, next_cursor, problems, require
 from yellowcart.sellers import service
 from yellowcart.sellers.models import SellerStatus
 from yellowcart.sellers.schemas import MemberIn, MemberOut, SellerIn, SellerOut, SellerPage, SellerPatch
 
 router = APIRouter(tags=["sellers"])
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or bad token"},
-    403: {"description": "Not allowed"},
-    404: {"description": "Not found"},
-    409: {"description": "Conflict (name or email taken)"},
-    422: {"description": "Invalid input"},
-}
-SellerId = Annotated[int, Path(ge=1, le=MAX_ID)]
+PROBLEMS = problems(s409="Conflict (name or email taken)")
+SellerId = PathId
 
 
 @router.get("/v1/sellers", response_model=SellerPage, responses=PROBLEMS, summary="All sellers (operator)")
@@ -34,12 +26,11 @@ def list_sellers(
     cursor: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> SellerPage:
-    after_id = after_cursor(cursor)
+    after_id = decode_cursor(cursor)
     with db.transaction() as session:
         rows = service.list_sellers(session, status=status, after_id=after_id, limit=limit + 1)
         items = [SellerOut.model_validate(s) for s in rows[:limit]]
-    next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
-    return SellerPage(items=items, next_cursor=next_cursor)
+    return SellerPage(items=items, next_cursor=next_cursor(items, len(rows) > limit))
 
 
 @router.get("/v1/sellers/{seller_id}", response_model=SellerOut, responses=PROBLEMS, summary="One seller")
