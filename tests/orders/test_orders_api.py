@@ -116,3 +116,36 @@ def test_listing_is_paged_by_cursor(server: LiveServer, market: Market) -> None:
                 break
         assert c.get("/v1/orders", params={"cursor": "%%%"}).status_code == 422
     assert seen == sorted(ids, reverse=True)
+
+
+def test_split_payment_captures_shipped_and_releases_cancelled(server: LiveServer, market: Market) -> None:
+    """One payment, two sellers: one order ships (captured), the other is cancelled (released)."""
+    a, b = market.seller("a"), market.seller("b")
+    sku_a, sku_b = market.product(a, price_cents=1000), market.product(b, price_cents=2000)
+    shopper = market.user("sp", Role.SHOPPER)
+    with server.client(shopper) as c:
+        r = c.post(
+            "/v1/checkout",
+            json={
+                "items": [{"sku": sku_a, "quantity": 1}, {"sku": sku_b, "quantity": 1}],
+                "shipping_address": ADDRESS,
+                "payment_method": "tok_visa",
+            },
+            headers={"Idempotency-Key": "split"},
+        )
+        assert r.status_code == 201
+        order_a, order_b = r.json()["orders"]
+    with server.client(market.user("sa", Role.SELLER, a)) as c:
+        assert c.post(f"/v1/orders/{order_a['id']}/transitions", json={"to": "IN_TRANSIT"}).status_code == 200
+    assert server.container.worker is not None
+    server.container.worker.run_once()
+    mid = _payment(market, order_a["id"])
+    assert (mid.captured_cents, mid.voided_cents) == (order_a["total_cents"], 0)
+    assert server.container.provider.count("voided") == 0  # order b may still ship
+    with server.client(market.user("sb", Role.SELLER, b)) as c:
+        assert c.post(f"/v1/orders/{order_b['id']}/cancel", json={"reason": "out of stock"}).status_code == 200
+    server.container.worker.run_once()
+    end = _payment(market, order_a["id"])
+    assert end.status.value == "captured"
+    assert (end.captured_cents, end.voided_cents) == (order_a["total_cents"], order_b["total_cents"])
+    assert server.container.provider.count("voided") == 1
