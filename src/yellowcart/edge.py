@@ -1,4 +1,5 @@
-"""Edge guards as pure ASGI middleware (no per-request thread hops): size limit and NUL bytes.
+"""Edge middleware, pure ASGI (Starlette's BaseHTTPMiddleware costs a task per request): request
+metrics, a body-size limit and NUL bytes.
 
 PostgreSQL text cannot hold NUL and no legitimate commerce input contains one, so any request that
 carries a NUL in its query or JSON body is refused with a 422 problem before it reaches a handler.
@@ -7,8 +8,10 @@ carries a NUL in its query or JSON body is refused with a 422 problem before it 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
+from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from yellowcart.errors import PROBLEM_JSON
@@ -86,3 +89,33 @@ def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
         return {"type": "http.disconnect"}
 
     return receive
+
+
+REQUESTS = Counter("yc_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram("yc_http_request_seconds", "HTTP request latency", ["method", "route"])
+
+
+class Metrics:
+    """Prometheus counters and latency per route template (never per raw path: bounded labels)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = [500]
+
+        async def send_with_status(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            REQUESTS.labels(scope["method"], route, str(status[0])).inc()
+            LATENCY.labels(scope["method"], route).observe(time.perf_counter() - start)

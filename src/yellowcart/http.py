@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yellowcart.auth.models import Role
@@ -26,41 +27,49 @@ MAX_ID = 2_147_483_647
 _bearer = HTTPBearer(auto_error=False, description="API token: `Authorization: Bearer yc_...`")
 
 
-def container(request: Request) -> Container:
+# Dependencies without blocking I/O are ``async`` so FastAPI runs them on the event loop instead of
+# sending each through the thread pool (measured: a few hundred microseconds per request each).
+
+
+async def container(request: Request) -> Container:
     return request.app.state.container  # type: ignore[no-any-return]
 
 
-def database(request: Request) -> Database:
-    return container(request).db
+async def database(request: Request) -> Database:
+    return (await container(request)).db
 
 
-def principal(
+def _lookup_token(app: Container, token: str) -> Principal:
+    with app.db.transaction() as session:
+        return app.tokens.authenticate(session, token)
+
+
+async def principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
     """Resolve the bearer token; every non-public endpoint depends on this."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Send an API token as 'Authorization: Bearer <token>'.")
-    app = container(request)
+    app = await container(request)
     cached = app.tokens.get(credentials.credentials)
     if cached is not None:
         return cached
-    with app.db.transaction() as session:
-        return app.tokens.authenticate(session, credentials.credentials)
+    return await run_in_threadpool(_lookup_token, app, credentials.credentials)
 
 
-def optional_principal(
+async def optional_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal | None:
     """Public endpoints (browsing) that show more to a known caller."""
     if credentials is None:
         return None
-    return principal(request, credentials)
+    return await principal(request, credentials)
 
 
 def require(*roles: Role) -> Any:
     """Dependency factory: the caller must have one of ``roles``."""
 
-    def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
+    async def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
         if who.role not in roles:
             raise Forbidden(f"This call is for {', '.join(r.value for r in roles)} accounts.")
         return who
