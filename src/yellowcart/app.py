@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from fastapi_offline import FastAPIOffline
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from yellowcart import __version__, logs
@@ -17,15 +17,14 @@ from yellowcart.auth.api import router as auth_router
 from yellowcart.bootstrap import Container, bootstrap
 from yellowcart.catalog.api import router as catalog_router
 from yellowcart.checkout.api import router as checkout_router
-from yellowcart.edge import EdgeGuard
+from yellowcart.edge import EdgeGuard, Metrics
 from yellowcart.http import install_error_handlers
 from yellowcart.inventory.api import router as inventory_router
 from yellowcart.orders.api import router as orders_router
 from yellowcart.sellers.api import router as sellers_router
 from yellowcart.settings import Settings, get_settings
-
-REQUESTS = Counter("yc_http_requests_total", "HTTP requests", ["method", "route", "status"])
-LATENCY = Histogram("yc_http_request_seconds", "HTTP request latency", ["method", "route"])
+from yellowcart.web.pages import STATIC_FILES
+from yellowcart.web.pages import router as pages_router
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
@@ -44,7 +43,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         if container.worker is not None:
             container.worker.stop()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from assets shipped in a wheel, not a CDN: self-hosters may be offline.
+    app = FastAPIOffline(
         title="yellowcart",
         version=__version__,
         summary="Interest commerce: shoppable feed, closed-loop checkout, fulfillment and returns.",
@@ -52,9 +52,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     )
     app.state.container = container
     app.add_middleware(EdgeGuard)
+    app.add_middleware(Metrics)
     install_error_handlers(app)
     for router in (auth_router, catalog_router, sellers_router, inventory_router, checkout_router, orders_router):
         app.include_router(router)
+    app.include_router(pages_router)
+    app.mount("/static", STATIC_FILES, name="static")  # after pages_router: it answers /static/demo/*
 
     @app.get("/v1/health", tags=["ops"], summary="Liveness and database reachability")
     def health() -> dict[str, str]:
@@ -65,14 +68,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
     def metrics() -> PlainTextResponse:
         return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
-
-    @app.middleware("http")
-    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-        LATENCY.labels(request.method, route).observe(time.perf_counter() - start)
-        return response
 
     return app

@@ -75,7 +75,7 @@ def test_seller_creates_product_for_its_own_account(server: LiveServer, market: 
     assert product["selling_mode"] == "seller_fulfilled"  # the seller's default
     assert product["redirect_url"] is None
     assert product["category"]["path"] == "beauty/skin-care/"
-    assert product["media"] == [{"type": "image", "url": "https://cdn.example.com/serum.jpg"}]
+    assert product["media"] == [{"type": "image", "url": "https://cdn.example.com/serum.jpg", "alt": None}]
     (variant,) = product["variants"]
     assert variant == {
         "sku": "SER-1",

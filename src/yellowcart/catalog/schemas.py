@@ -86,11 +86,30 @@ class CategoryRefOut(BaseModel):
 # ---- products -----------------------------------------------------------------------------------
 
 
+def media_location(value: str) -> str:
+    """Media live on an https host or in the platform's own static store (``/static/...``)."""
+    if value.startswith("/static/") and ".." not in value:
+        return value
+    return https_only(value)
+
+
+MediaUrl = Annotated[str, Field(min_length=9, max_length=500), AfterValidator(media_location)]
+
+
 class Media(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["image", "video"]
-    url: HttpsUrl
+    url: MediaUrl
+    alt: str | None = Field(default=None, max_length=200, description="Text alternative for screen readers")
+
+
+class MediaOut(BaseModel):
+    """Media as stored; read leniently so an old row never turns a listing into a 500."""
+
+    type: str
+    url: str
+    alt: str | None = None
 
 
 class VariantIn(BaseModel):
@@ -192,7 +211,7 @@ class ProductOut(BaseModel):
     status: ProductStatus
     selling_mode: SellingMode
     redirect_url: str | None = Field(description="The seller's store page, for redirect listings")
-    media: list[Media]
+    media: list[MediaOut]
     category: CategoryRefOut
     seller: SellerRefOut
     variants: list[VariantOut]

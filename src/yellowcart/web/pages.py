@@ -1,0 +1,176 @@
+"""Storefront pages: home (search, categories, product grid), one product, and /status.
+
+Thin like the API routers: read the query, call the catalog service, shape with :mod:`views`, render.
+A browser sends no API token, so pages show exactly the public shop window. None of them is in the
+OpenAPI schema: they are not API, and the API fuzz tests must not walk them.
+"""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from yellowcart import __version__
+from yellowcart.catalog import service as catalog
+from yellowcart.catalog.models import Category
+from yellowcart.catalog.schemas import MAX_ID
+from yellowcart.errors import InvalidInput, NotFound
+from yellowcart.http import Db, decode_cursor, encode_cursor
+from yellowcart.money import format_usd
+from yellowcart.web import status, views
+
+PAGE_SIZE = 24
+_HERE = Path(__file__).parent
+
+router = APIRouter(include_in_schema=False)
+#: Mounted at /static by the app, after ``router`` so /static/demo/* reaches the placeholder route.
+STATIC_FILES = StaticFiles(directory=_HERE / "static")
+
+
+def home_url(**params: str | None) -> str:
+    """``/`` with the non-empty query parameters, e.g. ``/?q=serum&category=beauty``."""
+    query = urlencode({k: v for k, v in params.items() if v})
+    return f"/?{query}" if query else "/"
+
+
+def age(seconds: int | None) -> str:
+    if seconds is None:
+        return "none"
+    for unit, size in (("d", 86_400), ("h", 3_600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{max(seconds, 0)} s"
+
+
+def _environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(_HERE / "templates"), autoescape=True, undefined=StrictUndefined)
+    env.filters.update(usd=format_usd, age=age)
+    env.globals.update(home_url=home_url, version=__version__)
+    return env
+
+
+templates = Jinja2Templates(env=_environment())
+
+
+def _render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    response.headers["Vary"] = "HX-Request, HX-Target"  # fragments and full pages share URLs
+    return response
+
+
+def _not_found(request: Request, what: str) -> HTMLResponse:
+    return _render(request, "not_found.html", {"what": what}, status_code=404)
+
+
+# ---- home -----------------------------------------------------------------------------------------
+
+
+def _fragment(request: Request) -> str:
+    """Which template answers: HTMX asks for the grid's next cards or the results block only."""
+    headers = request.headers
+    partial = headers.get("HX-Request") == "true" and headers.get("HX-History-Restore-Request") != "true"
+    target = headers.get("HX-Target") if partial else None
+    return {"grid": "_cards.html", "results": "_results.html"}.get(target or "", "home.html")
+
+
+def _category_context(categories: list[Category], slug: str) -> dict[str, Any]:
+    selected = next((c for c in categories if c.slug == slug), None)
+    trail = views.trail(categories, selected.path) if selected else []
+    return {
+        "selected": selected,
+        "trail": trail,
+        "roots": [c for c in categories if c.parent_id is None],
+        "subs": views.subcategories(categories, selected),
+    }
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, db: Db, q: str = "", category: str = "", cursor: str = "") -> HTMLResponse:
+    q, slug = " ".join(q.split())[:200], category.strip()[:160]
+    filters = catalog.ProductFilter(q=q or None, category=slug or None)
+    notice, status_code = None, 200
+    with db.transaction() as session:
+        categories = list(catalog.list_categories(session))
+        try:
+            after_id = decode_cursor(cursor[:64] or None)
+            rows = catalog.search_products(
+                session, principal=None, filters=filters, after_id=after_id, limit=PAGE_SIZE + 1
+            )
+        except catalog.UnknownCategory:
+            rows, notice, status_code = [], f"There is no category “{slug}”.", 404
+        except InvalidInput:
+            rows, notice, status_code = [], "That page link is no longer valid; start again from the top.", 400
+        cards = views.cards(session, rows[:PAGE_SIZE])
+    more = None
+    if len(rows) > PAGE_SIZE:
+        more = home_url(q=q, category=slug, cursor=encode_cursor(rows[PAGE_SIZE - 1].product.id))
+    context = {"q": q, "cards": cards, "more": more, "notice": notice, **_category_context(categories, slug)}
+    return _render(request, _fragment(request), context, status_code)
+
+
+# ---- product --------------------------------------------------------------------------------------
+
+
+def _product_id(ref: str) -> int | None:
+    if not (ref.isascii() and ref.isdigit() and len(ref) <= 10):
+        return None
+    value = int(ref)
+    return value if 1 <= value <= MAX_ID else None
+
+
+@router.get("/products/{ref}", response_class=HTMLResponse)
+def product_page(request: Request, ref: str, db: Db) -> HTMLResponse:
+    product_id = _product_id(ref)
+    if product_id is None:
+        return _not_found(request, "product")
+    with db.transaction() as session:
+        try:
+            listing = catalog.get_product(session, principal=None, product_id=product_id)
+        except NotFound:
+            return _not_found(request, "product")
+        view = views.product_view(session, listing, catalog.list_categories(session))
+    return _render(request, "product.html", {"p": view})
+
+
+# ---- operations -----------------------------------------------------------------------------------
+
+
+@router.get("/status", response_class=HTMLResponse)
+def status_page(request: Request, db: Db) -> HTMLResponse:
+    with db.transaction() as session:
+        snap = status.snapshot(session, dialect=db.dialect)
+    response = _render(request, "status.html", {"snap": snap})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# ---- demo media -----------------------------------------------------------------------------------
+
+_TINTS = (("#fff4c2", "#e0b400"), ("#e8f1ff", "#5b86c9"), ("#fde8ef", "#c96b8a"), ("#e6f6ee", "#4f9c76"))
+_PLACEHOLDER = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 400" preserveAspectRatio="xMidYMid slice">'
+    '<rect width="400" height="400" fill="{bg}"/>'
+    '<g fill="none" stroke="{fg}" stroke-width="8" stroke-linejoin="round" stroke-linecap="round" opacity=".55">'
+    '<rect x="145" y="155" width="110" height="90" rx="14"/>'
+    '<path d="M154 236l30-34 22 23 15-15 26 26"/></g>'
+    '<circle cx="227" cy="182" r="10" fill="{fg}" opacity=".55"/></svg>'
+)
+
+
+@router.api_route("/static/demo/{name:path}", methods=["GET", "HEAD"])
+def demo_media(name: str) -> Response:
+    """The demo market references media it never ships; every such path gets one tinted placeholder."""
+    bg, fg = _TINTS[zlib.crc32(name.encode()) % len(_TINTS)]
+    return Response(
+        _PLACEHOLDER.format(bg=bg, fg=fg),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
