@@ -240,3 +240,30 @@ def test_stock_low_event_when_crossing_threshold(server: LiveServer, market: Mar
         topics = Counter(s.scalars(select(OutboxEvent.topic)))
     assert [p["available"] for p in low] == [4]
     assert topics["order.placed"] == topics["order.paid"] == 3
+
+
+def test_pay_retry_after_timeout_charges_once(server: LiveServer, market: Market) -> None:
+    sku = market.product(market.seller("s"), stock=3)
+    shopper, other = market.user("pt", Role.SHOPPER), market.user("po", Role.SHOPPER)
+    with server.client(shopper) as c:
+        r = _buy(c, [{"sku": sku, "quantity": 1}], payment_method="tok_timeoutOnce", key="first")
+        assert r.status_code == 503
+        (order,) = c.get("/v1/orders").json()["items"]
+        assert order["status"] == "UNPAID" and order["payment_id"] == r.json()["payment_id"]
+        order_id = order["id"]
+        no_key = c.post(f"/v1/orders/{order_id}/pay")
+        assert no_key.status_code == 422
+    with server.client(other) as c:
+        assert c.post(f"/v1/orders/{order_id}/pay", headers={"Idempotency-Key": "x"}).status_code == 404
+    with server.client(shopper) as c:
+        paid = c.post(f"/v1/orders/{order_id}/pay", headers={"Idempotency-Key": "pay-1"})
+        assert paid.status_code == 201, paid.text
+        assert paid.json()["orders"][0]["status"] == "AWAITING_SHIPMENT"
+        replay = c.post(f"/v1/orders/{order_id}/pay", headers={"Idempotency-Key": "pay-1"})
+        assert replay.status_code == 201 and replay.headers.get("Idempotent-Replayed") == "true"
+        again = c.post(f"/v1/orders/{order_id}/pay", headers={"Idempotency-Key": "pay-2"})
+        assert again.status_code == 409 and again.json()["code"] == "order_not_payable"
+        resumed = _buy(c, [{"sku": sku, "quantity": 1}], payment_method="tok_timeoutOnce", key="first")
+        assert resumed.status_code == 201  # the original checkout key now answers with the paid order
+    assert server.container.provider.count("authorized") == 1
+    assert market.stock(sku) == (3, 1)

@@ -15,6 +15,7 @@ from yellowcart.auth.models import Role
 from yellowcart.auth.service import Principal
 from yellowcart.checkout import idempotency, service, tax
 from yellowcart.checkout.address import ShippingAddress
+from yellowcart.checkout.flow import Outcome
 from yellowcart.checkout.models import Cart, TaxRate
 from yellowcart.checkout.schemas import (
     CartLineIn,
@@ -107,7 +108,29 @@ def checkout(
 ) -> Response:
     """Reserve stock, create the orders and authorise the payment. Safe to retry with the same key."""
     key = idempotency.validate_key(idempotency_key)
-    outcome = app.checkout.checkout(principal=who, key=key, request=body)
+    return _reply(app.checkout.checkout(principal=who, key=key, request=body))
+
+
+@router.post(
+    "/orders/{order_id}/pay",
+    response_model=CheckoutResponse,
+    status_code=201,
+    responses=problems(s402="Card declined", s409="Order not payable", s503="Payment provider timeout"),
+    summary="Retry the payment of an unpaid order",
+    tags=["orders"],
+)
+def pay_order(
+    order_id: PathId,
+    app: App,
+    who: Caller,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
+) -> Response:
+    """After a 503 from checkout: ask the provider again for the same payment (never charged twice)."""
+    key = idempotency.validate_key(idempotency_key)
+    return _reply(app.checkout.pay_order(principal=who, key=key, order_id=order_id))
+
+
+def _reply(outcome: Outcome) -> Response:
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
     if outcome.status >= 400:
         return problem(outcome.status, outcome.body, headers)

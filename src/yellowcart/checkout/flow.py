@@ -22,7 +22,7 @@ from yellowcart.auth.service import Principal
 from yellowcart.checkout import idempotency as idem
 from yellowcart.checkout import service
 from yellowcart.checkout.address import ShippingAddress
-from yellowcart.checkout.models import IdempotencyState, PaymentStatus
+from yellowcart.checkout.models import IdempotencyState, Payment, PaymentStatus
 from yellowcart.checkout.payments import PaymentProvider, PaymentProviderError, PaymentTimeout
 from yellowcart.checkout.schemas import CheckoutRequest, CheckoutResponse, checkout_response, paid_response
 from yellowcart.db import Database, utcnow
@@ -36,6 +36,7 @@ log = structlog.get_logger(__name__)
 ENDPOINT = "POST /v1/checkout"
 #: How long a stock hold may wait to be attached to its order before the sweep releases it.
 HOLD_TTL = dt.timedelta(minutes=2)
+PAY_ENDPOINT = "POST /v1/orders/{id}/pay"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,10 @@ class _ToAuthorize:
     amount_cents: int
     method: str
     orders: tuple[Order, ...] = ()  # as placed (detached), to answer without reading them back
+
+    @classmethod
+    def of(cls, payment: Payment) -> _ToAuthorize:
+        return cls(payment.id, payment.idempotency_key, payment.amount_cents, payment.payment_method)
 
 
 class CheckoutFlow:
@@ -209,6 +214,33 @@ class CheckoutFlow:
             return Outcome(existing.response_status, existing.response_body, replayed=True)
         return None
 
+    def pay_order(self, *, principal: Principal, key: str, order_id: int) -> Outcome:
+        """Retry the payment of an UNPAID order (after a provider timeout), safe to repeat: the
+        provider sees the payment's own idempotency key, so the card is charged at most once."""
+        service.require_shopper(principal)
+        fingerprint = idem.request_fingerprint(PAY_ENDPOINT, {"order_id": order_id})
+        todo: _ToAuthorize | None = None
+        try:
+            with self.db.transaction() as session:
+                if idem.find(session, user_id=principal.user_id, key=key, fingerprint=fingerprint) is None:
+                    payment = service.pending_payment_of(session, principal=principal, order_id=order_id)
+                    idem.claim(
+                        session,
+                        user_id=principal.user_id,
+                        key=key,
+                        endpoint=PAY_ENDPOINT,
+                        fingerprint=fingerprint,
+                        payment_id=payment.id,
+                    )
+                    todo = _ToAuthorize(
+                        payment.id, payment.idempotency_key, payment.amount_cents, payment.payment_method
+                    )
+        except IntegrityError:
+            todo = None  # a concurrent retry with the same key claimed it
+        if todo is None:
+            return self._resume(principal, key, fingerprint)
+        return self._authorize_and_record(principal, key, todo, None)
+
     def _resume(self, principal: Principal, key: str, fingerprint: str) -> Outcome:
         """A retry (or a racing duplicate) of a request whose orders already exist."""
         with self.db.transaction() as session:
@@ -221,7 +253,7 @@ class CheckoutFlow:
             if existing.payment_id is None:
                 raise IdempotencyInProgress("A request with this Idempotency-Key is still being processed.")
             payment = service.lock_payment(session, payment_id=existing.payment_id)
-            todo = _ToAuthorize(payment.id, payment.idempotency_key, payment.amount_cents, payment.payment_method)
+            todo = _ToAuthorize.of(payment)
             settled = payment.status is not PaymentStatus.PENDING
         if settled:
             return self._settled_outcome(principal, key, todo.payment_id)

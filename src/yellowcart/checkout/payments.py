@@ -51,6 +51,8 @@ DECLINES = {
     "tok_chargeDeclinedExpiredCard": "expired_card",
 }
 TIMEOUT_TOKEN = "tok_timeout"
+#: Times out on the first try of each idempotency key, then approves (retry paths in tests and demos).
+TIMEOUT_ONCE_TOKEN = "tok_timeoutOnce"
 
 
 @dataclass
@@ -66,6 +68,7 @@ class TestPaymentProvider:
     timeout_delay_s: float = 0.0
     operations: dict[str, tuple[str, int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _timed_out: set[str] = field(default_factory=set, repr=False)
 
     def _record(self, key: str, op: str, amount: int) -> None:
         with self._lock:
@@ -74,6 +77,12 @@ class TestPaymentProvider:
     def authorize(
         self, *, amount_cents: int, currency: str, payment_method: str, idempotency_key: str
     ) -> Authorization:
+        if payment_method == TIMEOUT_ONCE_TOKEN:
+            with self._lock:
+                first = idempotency_key not in self._timed_out
+                self._timed_out.add(idempotency_key)
+            if first:
+                raise PaymentTimeout("test provider timed out (first try)")
         if payment_method == TIMEOUT_TOKEN:
             if self.timeout_delay_s:
                 time.sleep(self.timeout_delay_s)

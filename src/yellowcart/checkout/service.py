@@ -304,6 +304,22 @@ def payment_orders(session: Session, *, payment_id: int) -> list[Order]:
     )
 
 
+class OrderNotPayable(Conflict):
+    code, title = "order_not_payable", "Order cannot be paid"
+
+
+def pending_payment_of(session: Session, *, principal: Principal, order_id: int) -> Payment:
+    """The payment still awaiting an answer for one of the shopper's UNPAID orders."""
+    order = orders.get_order(session, principal=principal, order_id=order_id)
+    payment = lock_payment(session, payment_id=order.payment_id) if order.payment_id else None
+    if order.status is not OrderStatus.UNPAID or payment is None or payment.status is not PaymentStatus.PENDING:
+        raise OrderNotPayable(
+            f"Order {order_id} is {order.status.value}; only an unpaid order awaiting its payment can be paid.",
+            status_now=order.status.value,
+        )
+    return payment
+
+
 def lock_payment(session: Session, *, payment_id: int) -> Payment:
     payment = session.scalar(select(Payment).where(Payment.id == payment_id).with_for_update())
     if payment is None:
