@@ -1,0 +1,1 @@
+"""The interest feed: candidate sources, ranking, re-ranking, session interest, evaluation."""

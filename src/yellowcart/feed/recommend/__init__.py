@@ -1,0 +1,1 @@
+"""Recommenders: one interface, many named implementations chained with fallbacks."""
