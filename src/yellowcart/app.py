@@ -17,8 +17,10 @@ from yellowcart.auth.api import router as auth_router
 from yellowcart.bootstrap import Container, bootstrap
 from yellowcart.catalog.api import router as catalog_router
 from yellowcart.checkout.api import router as checkout_router
+from yellowcart.content.api import router as content_router
 from yellowcart.edge import EdgeGuard, Metrics
 from yellowcart.http import install_error_handlers
+from yellowcart.interactions.api import router as interactions_router
 from yellowcart.inventory.api import router as inventory_router
 from yellowcart.orders.api import router as orders_router
 from yellowcart.sellers.api import router as sellers_router
@@ -54,7 +56,16 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.add_middleware(EdgeGuard)
     app.add_middleware(Metrics)
     install_error_handlers(app)
-    for router in (auth_router, catalog_router, sellers_router, inventory_router, checkout_router, orders_router):
+    for router in (
+        auth_router,
+        catalog_router,
+        sellers_router,
+        inventory_router,
+        checkout_router,
+        orders_router,
+        content_router,
+        interactions_router,
+    ):
         app.include_router(router)
     app.include_router(pages_router)
     app.mount("/static", STATIC_FILES, name="static")  # after pages_router: it answers /static/demo/*

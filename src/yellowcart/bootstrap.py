@@ -11,6 +11,7 @@ from yellowcart.checkout.flow import CheckoutFlow
 from yellowcart.checkout.payments import PaymentProvider, TestPaymentProvider
 from yellowcart.db import Database, utcnow
 from yellowcart.events import EventBus, OutboxWorker
+from yellowcart.interactions import handlers as interaction_handlers
 from yellowcart.inventory import holds
 from yellowcart.orders import service as orders
 from yellowcart.settings import Settings
@@ -52,6 +53,7 @@ def bootstrap(settings: Settings, *, db: Database | None = None, provider: Payme
     provider = provider or make_provider(settings)
     bus = EventBus()
     payment_handlers.register(bus, provider)
+    interaction_handlers.register(bus)
     container = Container(
         settings=settings, db=db, provider=provider, bus=bus, checkout=CheckoutFlow(db, provider, settings)
     )

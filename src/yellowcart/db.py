@@ -20,6 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+#: Primary keys are 32-bit integers on PostgreSQL: larger ids from clients are a 422, not a 500.
+MAX_ID = 2_147_483_647
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

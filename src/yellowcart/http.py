@@ -18,11 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from yellowcart.auth.models import Role
 from yellowcart.auth.service import Principal
 from yellowcart.bootstrap import Container
-from yellowcart.db import Database
+from yellowcart.db import MAX_ID, Database
 from yellowcart.errors import PROBLEM_JSON, DomainError, Forbidden, InvalidInput, Unauthorized
-
-#: Primary keys are 32-bit integers on PostgreSQL: larger ids in paths are a 422, not a 500.
-MAX_ID = 2_147_483_647
 
 _bearer = HTTPBearer(auto_error=False, description="API token: `Authorization: Bearer yc_...`")
 

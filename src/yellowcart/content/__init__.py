@@ -1,0 +1,1 @@
+"""Shoppable content: short videos and live rooms, with product anchors (the yellow cart)."""

@@ -1,0 +1,90 @@
+"""Content use cases: creators and sellers publish videos and live rooms tagged with listings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from yellowcart.auth.models import Role
+from yellowcart.auth.service import Principal
+from yellowcart.catalog.models import Product, ProductStatus
+from yellowcart.content.models import Anchor, Content, ContentKind, ContentStatus, LiveState
+from yellowcart.content.schemas import ContentIn, ContentPatch
+from yellowcart.db import utcnow
+from yellowcart.errors import Forbidden, InvalidInput, NotFound
+
+AUTHORS = frozenset({Role.CREATOR, Role.SELLER})
+
+
+def _anchors(session: Session, principal: Principal, product_ids: Sequence[int]) -> list[Anchor]:
+    """Creators may tag any active listing (affiliate); sellers only their own."""
+    wanted = list(dict.fromkeys(product_ids))
+    rows = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(wanted)))}
+    bad = [pid for pid in wanted if pid not in rows or rows[pid].status is not ProductStatus.ACTIVE]
+    if bad:
+        raise InvalidInput("Only active listings can be tagged.", field="product_ids", product_ids=bad)
+    if principal.role is Role.SELLER:
+        foreign = [pid for pid in wanted if rows[pid].seller_id != principal.seller_id]
+        if foreign:
+            raise Forbidden("A seller can only tag its own listings.", product_ids=foreign)
+    return [Anchor(product_id=pid, position=i) for i, pid in enumerate(wanted)]
+
+
+def create_content(session: Session, *, principal: Principal, data: ContentIn) -> Content:
+    if principal.role not in AUTHORS:
+        raise Forbidden("Only creators and sellers publish content.")
+    if data.kind is ContentKind.VIDEO and data.duration_s is None:
+        raise InvalidInput("A video needs duration_s.", field="duration_s")
+    content = Content(
+        kind=data.kind,
+        owner_user_id=principal.user_id,
+        seller_id=principal.seller_id if principal.role is Role.SELLER else None,
+        title=data.title,
+        description=data.description,
+        hashtags=[h.lower() for h in data.hashtags],
+        duration_s=data.duration_s,
+        poster_ref=data.poster_ref,
+        status=data.status,
+        live_state=LiveState.SCHEDULED if data.kind is ContentKind.LIVE else None,
+        scheduled_at=data.scheduled_at,
+        published_at=utcnow() if data.status is ContentStatus.PUBLISHED else None,
+        anchors=_anchors(session, principal, data.product_ids),
+    )
+    session.add(content)
+    session.flush()
+    return content
+
+
+def get_content(session: Session, *, principal: Principal | None, content_id: int, manage: bool = False) -> Content:
+    """Published content for anyone; drafts and removed only for the owner and operators."""
+    content = session.scalar(select(Content).where(Content.id == content_id).options(selectinload(Content.anchors)))
+    owner = (
+        principal is not None
+        and content is not None
+        and (principal.role is Role.OPERATOR or content.owner_user_id == principal.user_id)
+    )
+    if content is None or (not owner and (manage or content.status is not ContentStatus.PUBLISHED)):
+        raise NotFound(f"Content {content_id} does not exist.")
+    return content
+
+
+def update_content(session: Session, *, principal: Principal, content_id: int, patch: ContentPatch) -> Content:
+    content = get_content(session, principal=principal, content_id=content_id, manage=True)
+    if content.status is ContentStatus.REMOVED and principal.role is not Role.OPERATOR:
+        raise Forbidden("Removed content can only be restored by an operator.")
+    for name in ("title", "description"):
+        value = getattr(patch, name)
+        if value is not None:
+            setattr(content, name, value)
+    if patch.hashtags is not None:
+        content.hashtags = [h.lower() for h in patch.hashtags]
+    if patch.product_ids is not None:
+        content.anchors = _anchors(session, principal, patch.product_ids)
+    if patch.status is not None:
+        if patch.status is ContentStatus.PUBLISHED and content.published_at is None:
+            content.published_at = utcnow()
+        content.status = patch.status
+    session.flush()
+    return content

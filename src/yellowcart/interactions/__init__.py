@@ -1,0 +1,1 @@
+"""The interaction log: append-only events the feed learns from."""
