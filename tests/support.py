@@ -80,19 +80,22 @@ class Market:
         mode: SellingMode = SellingMode.SELLER_FULFILLED,
         status: ProductStatus = ProductStatus.ACTIVE,
         title: str = "Hydrating serum",
+        category: str = "beauty",
     ) -> str:
         """Create a one-variant product; ``stock`` per warehouse (list) or in the seller's first one."""
         self._n += 1
         sku = f"SKU-{self._n:05d}"
         with self.db.transaction() as s:
-            if not self.category_id:
-                cat = Category(slug="beauty", name="Beauty", path="beauty/")
+            cat = s.query(Category).filter_by(slug=category).one_or_none()
+            if cat is None:
+                cat = Category(slug=category, name=category.title(), path=f"{category}/")
                 s.add(cat)
                 s.flush()
+            if not self.category_id:
                 self.category_id = cat.id
             product = Product(
                 seller_id=seller_id,
-                category_id=self.category_id,
+                category_id=cat.id,
                 title=f"{title} {self._n}",
                 description="test product",
                 status=status,

@@ -19,6 +19,7 @@ from yellowcart.catalog.api import router as catalog_router
 from yellowcart.checkout.api import router as checkout_router
 from yellowcart.content.api import router as content_router
 from yellowcart.edge import EdgeGuard, Metrics
+from yellowcart.feed.api import router as feed_router
 from yellowcart.http import install_error_handlers
 from yellowcart.interactions.api import router as interactions_router
 from yellowcart.inventory.api import router as inventory_router
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         orders_router,
         content_router,
         interactions_router,
+        feed_router,
     ):
         app.include_router(router)
     app.include_router(pages_router)

@@ -1,0 +1,46 @@
+"""Feed API shapes: a card is a product, shown through the content that tags it when there is some."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class ProductCard(BaseModel):
+    id: int
+    title: str
+    price_cents: int = Field(description="Lowest active variant price")
+    compare_at_cents: int | None
+    currency: str = "USD"
+    seller_id: int
+    seller_name: str
+    selling_mode: str
+    image: str | None
+    redirect_url: str | None = Field(description="Redirect listings: the seller's store page")
+
+
+class ContentCard(BaseModel):
+    id: int
+    kind: str
+    title: str
+    poster_ref: str | None
+    duration_s: int | None
+    owner_user_id: int
+
+
+class Why(BaseModel):
+    """Why this card is here (debugging and trust): the blended score and each source's part."""
+
+    score: float
+    sources: dict[str, float]
+
+
+class FeedItem(BaseModel):
+    kind: str = Field(description="video, live or product")
+    product: ProductCard
+    content: ContentCard | None
+    why: Why
+
+
+class FeedPage(BaseModel):
+    items: list[FeedItem]
+    next_cursor: str | None

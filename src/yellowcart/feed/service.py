@@ -1,0 +1,144 @@
+"""GET /v1/feed, first version: candidate sources -> score -> re-rank -> cards with a ``why``.
+
+Sources (named, each contributing a normalised score): ``interest`` (categories and sellers of what the
+shopper engaged with lately, read from the event log on every request, so a tap changes the very next
+page), ``again`` (items engaged with but not bought: a cart tap is the strongest purchase signal),
+``trending`` (time-weighted engagement of everyone), ``new`` (listings of the last days, so a new
+listing is in the feed the moment it is active: cold start). Anonymous visitors get trending + new.
+
+The blend weights below are an interim, hand-set ranker; the trained models (``yellowcart train``,
+the recommenders under feed/recommend, measured by ``yellowcart eval``) replace them.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from yellowcart.catalog.models import Product, Variant
+from yellowcart.content.models import Anchor, Content, ContentStatus
+from yellowcart.errors import InvalidInput
+from yellowcart.feed import sources
+from yellowcart.feed.rerank import Candidate, Rules, rerank
+from yellowcart.inventory.service import available_by_variant
+
+BLEND = {"interest": 0.45, "seller": 0.10, "again": 0.25, "trending": 0.15, "new": 0.05}
+MAX_SEEN = 600
+
+
+def encode_seen(seen: list[int]) -> str:
+    raw = zlib.compress(json.dumps(seen[-MAX_SEEN:]).encode())
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_seen(cursor: str | None) -> list[int]:
+    if not cursor:
+        return []
+    try:
+        raw = zlib.decompress(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)), bufsize=65536)
+        seen = json.loads(raw)
+        if not isinstance(seen, list) or not all(isinstance(i, int) for i in seen):
+            raise ValueError("not a list of ids")
+        return seen[-MAX_SEEN:]
+    except (ValueError, zlib.error, UnicodeDecodeError) as exc:
+        raise InvalidInput("The cursor is not valid; use next_cursor from the previous page.", field="cursor") from exc
+
+
+def _normalise(values: dict[int, float]) -> dict[int, float]:
+    top = max(values.values(), default=0.0)
+    return {k: v / top for k, v in values.items()} if top > 0 else {}
+
+
+def _affinities(session: Session, engaged: dict[int, float]) -> tuple[dict[int, float], dict[int, float]]:
+    """Category and seller interest, from the products engaged with (whatever their status now)."""
+    cats: dict[int, float] = defaultdict(float)
+    sellers: dict[int, float] = defaultdict(float)
+    if engaged:
+        rows = session.execute(
+            select(Product.id, Product.category_id, Product.seller_id).where(Product.id.in_(list(engaged)))
+        )
+        for pid, cat, seller in rows:
+            cats[cat] += max(engaged[pid], 0.0)
+            sellers[seller] += max(engaged[pid], 0.0)
+    return _normalise(cats), _normalise(sellers)
+
+
+def _in_stock(session: Session, infos: dict[int, sources.ProductInfo]) -> set[int]:
+    """Sellable now: redirect listings always (the seller's store holds the stock), others if any unit."""
+    variants = session.execute(
+        select(Variant.id, Variant.product_id).where(Variant.product_id.in_(list(infos)), Variant.is_active.is_(True))
+    ).all()
+    available = available_by_variant(session, [v for v, _ in variants])
+    stocked = {pid for vid, pid in variants if available.get(vid, 0) > 0}
+    return stocked | {pid for pid, info in infos.items() if info.selling_mode == "redirect"}
+
+
+@dataclass
+class FeedResult:
+    picks: list[Candidate]
+    seen: list[int]
+
+
+def build_feed(
+    session: Session,
+    *,
+    user_id: int | None,
+    limit: int,
+    seen: list[int],
+    trending: sources.Trending,
+    now: dt.datetime,
+    rules: Rules = Rules(),
+) -> FeedResult:
+    trend = _normalise(trending.scores(session, now))
+    interest = sources.session_interest(session, user_id=user_id, now=now) if user_id else None
+    engaged = _normalise(interest.products) if interest else {}
+    cats, sellers = _affinities(session, interest.products if interest else {})
+    top_cats = set(sorted(cats, key=lambda c: -cats[c])[:5])
+    newest = sources.sellable_products(session, newest=60)
+    pool = (
+        set(sorted(trend, key=lambda p: -trend[p])[:300])
+        | set(sources.in_category(session, top_cats, 200))
+        | set(newest)
+        | set(engaged)
+    )
+    infos = sources.sellable_products(session, pool)
+    fresh_after = now - dt.timedelta(days=14)
+    candidates = []
+    for pid, info in infos.items():
+        cand = Candidate(pid, info.seller_id, info.category_id, is_new=info.created_at >= fresh_after)
+        parts = {
+            "interest": cats.get(info.category_id, 0.0),
+            "seller": sellers.get(info.seller_id, 0.0),
+            "again": engaged.get(pid, 0.0),
+            "trending": trend.get(pid, 0.0),
+            "new": 1.0 if cand.is_new else 0.0,
+        }
+        for name, value in parts.items():
+            if value > 0:
+                cand.add(name, round(value, 4))
+        cand.score = sum(BLEND[name] * value for name, value in parts.items())
+        candidates.append(cand)
+    exclude = set(seen) | (interest.hidden | interest.bought if interest else set())
+    picks = rerank(candidates, limit=limit, sellable=_in_stock(session, infos), exclude=exclude, rules=rules)
+    return FeedResult(picks, seen + [c.product_id for c in picks])
+
+
+def featured_content(session: Session, product_ids: list[int]) -> dict[int, Content]:
+    """The latest published video or live room that tags each product (the card's media)."""
+    rows = session.execute(
+        select(Anchor.product_id, Content)
+        .join(Content, Content.id == Anchor.content_id)
+        .where(Anchor.product_id.in_(product_ids), Content.status == ContentStatus.PUBLISHED)
+        .order_by(Content.published_at.desc(), Content.id.desc())
+    )
+    found: dict[int, Content] = {}
+    for product_id, content in rows:
+        found.setdefault(product_id, content)
+    return found

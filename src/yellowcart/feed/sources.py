@@ -1,0 +1,136 @@
+"""Candidate sources read straight from the database, so every API process sees the same state and a
+new interaction counts on the very next request (the session's interest is the event log itself)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from yellowcart.catalog.models import Product, ProductStatus
+from yellowcart.interactions.models import EventType, InteractionEvent
+from yellowcart.sellers.models import Seller, SellerStatus
+
+#: How much each kind of interaction says about interest (hide is handled as an exclusion).
+WEIGHTS: dict[EventType, float] = {
+    EventType.IMPRESSION: 0.02,
+    EventType.VIEW: 0.3,
+    EventType.LIKE: 1.0,
+    EventType.SHARE: 1.5,
+    EventType.COMMENT: 1.0,
+    EventType.FOLLOW: 0.5,
+    EventType.CART_TAP: 2.0,
+    EventType.ADD_TO_CART: 3.0,
+    EventType.PURCHASE: 4.0,
+    EventType.RETURN: -2.0,
+    EventType.HIDE: 0.0,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ProductInfo:
+    id: int
+    seller_id: int
+    category_id: int
+    created_at: dt.datetime
+    selling_mode: str
+
+
+def sellable_products(session: Session, ids: set[int] | None = None, *, newest: int = 0) -> dict[int, ProductInfo]:
+    """Active listings of active sellers (by id, or the ``newest`` ones)."""
+    query = (
+        select(Product.id, Product.seller_id, Product.category_id, Product.created_at, Product.selling_mode)
+        .join(Seller, Seller.id == Product.seller_id)
+        .where(Product.status == ProductStatus.ACTIVE, Seller.status == SellerStatus.ACTIVE)
+    )
+    if ids is not None:
+        query = query.where(Product.id.in_(list(ids)))
+    if newest:
+        query = query.order_by(Product.created_at.desc(), Product.id.desc()).limit(newest)
+    return {row[0]: ProductInfo(row[0], row[1], row[2], row[3], str(row[4])) for row in session.execute(query)}
+
+
+class Trending:
+    """Time-weighted engagement per product over the last week (a day counts fully, older 30%),
+    recomputed at most every ``ttl`` seconds per process: trending is global, not personal."""
+
+    def __init__(self, ttl: float = 10.0) -> None:
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._at = 0.0
+        self._scores: dict[int, float] = {}
+
+    def scores(self, session: Session, now: dt.datetime) -> dict[int, float]:
+        with self._lock:
+            if time.monotonic() - self._at < self.ttl:
+                return self._scores
+        fresh = self._compute(session, now)
+        with self._lock:
+            self._scores, self._at = fresh, time.monotonic()
+        return fresh
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._at = 0.0
+
+    @staticmethod
+    def _compute(session: Session, now: dt.datetime) -> dict[int, float]:
+        recent = case((InteractionEvent.occurred_at >= now - dt.timedelta(days=1), 1.0), else_=0.3)
+        rows = session.execute(
+            select(InteractionEvent.product_id, InteractionEvent.type, func.sum(recent))
+            .where(InteractionEvent.product_id.is_not(None), InteractionEvent.occurred_at >= now - dt.timedelta(days=7))
+            .group_by(InteractionEvent.product_id, InteractionEvent.type)
+        )
+        totals: dict[int, float] = defaultdict(float)
+        for product_id, kind, weight in rows:
+            totals[int(product_id)] += WEIGHTS.get(EventType(kind), 0.0) * float(weight)
+        return {pid: score for pid, score in totals.items() if score > 0}
+
+
+@dataclass
+class SessionInterest:
+    """What the shopper engaged with lately: products, and through them categories and sellers."""
+
+    products: dict[int, float]
+    hidden: set[int]
+    bought: set[int]
+
+
+def session_interest(session: Session, *, user_id: int, now: dt.datetime, last: int = 100) -> SessionInterest:
+    rows = session.execute(
+        select(InteractionEvent.product_id, InteractionEvent.type, InteractionEvent.occurred_at)
+        .where(InteractionEvent.user_id == user_id, InteractionEvent.product_id.is_not(None))
+        .order_by(InteractionEvent.occurred_at.desc(), InteractionEvent.id.desc())
+        .limit(last)
+    )
+    products: dict[int, float] = defaultdict(float)
+    hidden: set[int] = set()
+    bought: set[int] = set()
+    for product_id, kind, at in rows:
+        pid, kind = int(product_id or 0), EventType(kind)
+        if kind is EventType.HIDE:
+            hidden.add(pid)
+            continue
+        if kind is EventType.PURCHASE:
+            bought.add(pid)
+        age_h = max((now - at).total_seconds() / 3600, 0.0)
+        products[pid] += WEIGHTS[kind] * 0.5 ** (age_h / 24)  # interest halves each day
+    return SessionInterest(dict(products), hidden, bought)
+
+
+def in_category(session: Session, category_ids: set[int], limit: int) -> list[int]:
+    """Listings in the categories the shopper is into (newest first): the interest neighbourhood."""
+    if not category_ids:
+        return []
+    query = (
+        select(Product.id)
+        .where(Product.category_id.in_(list(category_ids)), Product.status == ProductStatus.ACTIVE)
+        .order_by(Product.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
