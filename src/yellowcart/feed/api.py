@@ -14,11 +14,13 @@ from yellowcart.feed import service
 from yellowcart.feed.rerank import Candidate
 from yellowcart.feed.schemas import ContentCard, FeedItem, FeedPage, ProductCard, Why
 from yellowcart.feed.sources import Trending
+from yellowcart.feed.training import ActiveModels
 from yellowcart.http import Db, MaybeCaller, problems
 from yellowcart.sellers.models import Seller
 
 router = APIRouter(tags=["feed"])
 TRENDING = Trending(ttl=10.0)
+MODELS = ActiveModels(check_every=10.0)
 
 
 def _cards(session: Session, picks: list[Candidate]) -> list[FeedItem]:
@@ -81,7 +83,13 @@ def get_feed(
     seen = service.decode_seen(cursor)
     with db.transaction() as session:
         result = service.build_feed(
-            session, user_id=who.user_id if who else None, limit=limit, seen=seen, trending=TRENDING, now=utcnow()
+            session,
+            user_id=who.user_id if who else None,
+            limit=limit,
+            seen=seen,
+            trending=TRENDING,
+            now=utcnow(),
+            models=MODELS,
         )
         items = _cards(session, result.picks)
     return FeedPage(items=items, next_cursor=service.encode_seen(result.seen) if items else None)

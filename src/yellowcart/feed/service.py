@@ -27,9 +27,10 @@ from yellowcart.content.models import Anchor, Content, ContentStatus
 from yellowcart.errors import InvalidInput
 from yellowcart.feed import sources
 from yellowcart.feed.rerank import Candidate, Rules, rerank
+from yellowcart.feed.training import ActiveModels
 from yellowcart.inventory.service import available_by_variant
 
-BLEND = {"interest": 0.45, "seller": 0.10, "again": 0.25, "trending": 0.15, "new": 0.05}
+BLEND = {"interest": 0.35, "co_engaged": 0.25, "seller": 0.05, "again": 0.20, "trending": 0.10, "new": 0.05}
 MAX_SEEN = 600
 
 
@@ -80,6 +81,18 @@ def _in_stock(session: Session, infos: dict[int, sources.ProductInfo]) -> set[in
     return stocked | {pid for pid, info in infos.items() if info.selling_mode == "redirect"}
 
 
+def _co_engaged(session: Session, models: ActiveModels | None, engaged: dict[int, float]) -> dict[int, float]:
+    """Products that people who engaged with the shopper's recent products also engaged with."""
+    model = models.neighbours(session) if models is not None else None
+    if model is None or not engaged:
+        return {}
+    scores: dict[int, float] = defaultdict(float)
+    for pid, weight in sorted(engaged.items(), key=lambda kv: -kv[1])[:20]:
+        for neighbour, similarity in model.of(pid):
+            scores[neighbour] += weight * similarity
+    return _normalise(dict(scores))
+
+
 @dataclass
 class FeedResult:
     picks: list[Candidate]
@@ -94,6 +107,7 @@ def build_feed(
     seen: list[int],
     trending: sources.Trending,
     now: dt.datetime,
+    models: ActiveModels | None = None,
     rules: Rules = Rules(),
 ) -> FeedResult:
     trend = _normalise(trending.scores(session, now))
@@ -101,12 +115,14 @@ def build_feed(
     engaged = _normalise(interest.products) if interest else {}
     cats, sellers = _affinities(session, interest.products if interest else {})
     top_cats = set(sorted(cats, key=lambda c: -cats[c])[:5])
+    linked = _co_engaged(session, models, engaged)
     newest = sources.sellable_products(session, newest=60)
     pool = (
         set(sorted(trend, key=lambda p: -trend[p])[:300])
         | set(sources.in_category(session, top_cats, 200))
         | set(newest)
         | set(engaged)
+        | set(linked)
     )
     infos = sources.sellable_products(session, pool)
     fresh_after = now - dt.timedelta(days=14)
@@ -114,6 +130,7 @@ def build_feed(
     for pid, info in infos.items():
         cand = Candidate(pid, info.seller_id, info.category_id, is_new=info.created_at >= fresh_after)
         parts = {
+            "co_engaged": linked.get(pid, 0.0),
             "interest": cats.get(info.category_id, 0.0),
             "seller": sellers.get(info.seller_id, 0.0),
             "again": engaged.get(pid, 0.0),
