@@ -11,6 +11,7 @@ from yellowcart.checkout.flow import CheckoutFlow
 from yellowcart.checkout.payments import PaymentProvider, TestPaymentProvider
 from yellowcart.db import Database, utcnow
 from yellowcart.events import EventBus, OutboxWorker
+from yellowcart.feed.service import Signals
 from yellowcart.interactions import handlers as interaction_handlers
 from yellowcart.inventory import holds
 from yellowcart.orders import service as orders
@@ -26,6 +27,7 @@ class Container:
     checkout: CheckoutFlow
     worker: OutboxWorker | None = field(default=None)
     tokens: TokenCache = field(default_factory=TokenCache)
+    feed_signals: Signals = field(default_factory=Signals.create)
 
     def expire_reservations(self, now: dt.datetime | None = None) -> list[int]:
         """Periodic job: cancel unpaid orders past their reservation TTL."""

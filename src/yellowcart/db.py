@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Enum, Integer, MetaData, any_, create_engine, event, literal
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -104,6 +105,15 @@ def make_engine(url: str, *, pool_size: int = 20, max_overflow: int = 20) -> Eng
         _sqlite_pragmas(engine)
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800, pool_timeout=30)
+
+
+def id_in(session: Session, column: Any, ids: Iterable[int]) -> Any:
+    """``column IN ids`` that stays one cached plan on PostgreSQL (``= ANY(array)``): a literal IN list
+    of a few hundred ids is a new statement, planned from scratch, for every different length."""
+    values = [int(i) for i in ids]
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(values, ARRAY(Integer)))
+    return column.in_(values)
 
 
 def flush_guarded(session: Session, change: Callable[[], None], conflict: Callable[[], Exception]) -> None:

@@ -9,7 +9,6 @@ from support import LiveServer, Market
 from yellowcart.auth.models import Role
 from yellowcart.catalog.models import ProductStatus, Variant
 from yellowcart.db import utcnow
-from yellowcart.feed.api import TRENDING
 
 
 def _pid(market: Market, sku: str) -> int:
@@ -44,7 +43,7 @@ def test_a_tap_changes_the_next_page(server: LiveServer, market: Market) -> None
     beauty = [_pid(market, market.product(sellers[i % 3], category="beauty")) for i in range(6)]
     garden = [_pid(market, market.product(sellers[3 + i % 3], category="garden", title="Trowel")) for i in range(6)]
     shopper = market.user("ann", Role.SHOPPER)
-    TRENDING.invalidate()
+    server.container.feed_signals.invalidate()
     with server.client(shopper) as c:
         before = _feed(c, limit=4)
         _events(c, ("view", garden[0]), ("like", garden[0]), ("cart_tap", garden[1]))
@@ -88,12 +87,13 @@ def test_anonymous_trending_and_new_listing_at_once(server: LiveServer, market: 
     hot = _pid(market, market.product(seller_ids[1]))
     with server.client(market.user("fan", Role.SHOPPER)) as c:
         _events(c, *[("add_to_cart", hot)] * 1, ("like", hot), ("view", hot))
-    TRENDING.invalidate()
+    server.container.feed_signals.invalidate()
     with server.client() as c:
         page = _feed(c, limit=10)
         ids = [i["product"]["id"] for i in page["items"]]
         assert ids.index(hot) < ids.index(quiet)
         assert page["items"][0]["why"]["sources"].get("trending") == 1.0
         brand_new = _pid(market, market.product(seller_ids[2], title="Just listed"))
+        server.container.feed_signals.invalidate()  # what a refresh period (10 s) does by itself
         again = [i for i in _feed(c, limit=10)["items"] if i["product"]["id"] == brand_new]
     assert again and again[0]["why"]["sources"].get("new") == 1.0

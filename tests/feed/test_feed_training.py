@@ -11,7 +11,6 @@ from support import LiveServer, Market
 from yellowcart.auth.models import Role
 from yellowcart.catalog.models import Variant
 from yellowcart.db import utcnow
-from yellowcart.feed.api import MODELS, TRENDING
 from yellowcart.feed.models import ModelVersion
 from yellowcart.feed.training import Neighbours, co_engagement, train
 
@@ -56,8 +55,7 @@ def test_train_swaps_versions_and_feed_uses_them(server: LiveServer, market: Mar
         active = s.scalars(select(ModelVersion.id).where(ModelVersion.active.is_(True))).all()
         assert active == [second.id] and s.scalar(select(func.count(ModelVersion.id))) == 2
     assert first.stats["items"] == 2
-    MODELS.invalidate()
-    TRENDING.invalidate()
+    server.container.feed_signals.invalidate()
     with server.client(market.user("new", Role.SHOPPER)) as c:
         c.post(
             "/v1/events",

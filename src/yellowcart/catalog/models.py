@@ -35,6 +35,7 @@ class Product(Base):
     __table_args__ = (
         Index("ix_products_seller_status", "seller_id", "status"),
         Index("ix_products_category_status", "category_id", "status"),
+        Index("ix_products_status_created", "status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

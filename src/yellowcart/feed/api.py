@@ -13,14 +13,10 @@ from yellowcart.db import utcnow
 from yellowcart.feed import service
 from yellowcart.feed.rerank import Candidate
 from yellowcart.feed.schemas import ContentCard, FeedItem, FeedPage, ProductCard, Why
-from yellowcart.feed.sources import Trending
-from yellowcart.feed.training import ActiveModels
-from yellowcart.http import Db, MaybeCaller, problems
+from yellowcart.http import App, Db, MaybeCaller, problems
 from yellowcart.sellers.models import Seller
 
 router = APIRouter(tags=["feed"])
-TRENDING = Trending(ttl=10.0)
-MODELS = ActiveModels(check_every=10.0)
 
 
 def _cards(session: Session, picks: list[Candidate]) -> list[FeedItem]:
@@ -76,6 +72,7 @@ def _cards(session: Session, picks: list[Candidate]) -> list[FeedItem]:
 @router.get("/v1/feed", response_model=FeedPage, responses=problems(), summary="My interest feed, page by page")
 def get_feed(
     db: Db,
+    app: App,
     who: MaybeCaller,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
     cursor: Annotated[str | None, Query(max_length=4096)] = None,
@@ -87,9 +84,8 @@ def get_feed(
             user_id=who.user_id if who else None,
             limit=limit,
             seen=seen,
-            trending=TRENDING,
+            signals=app.feed_signals,
             now=utcnow(),
-            models=MODELS,
         )
         items = _cards(session, result.picks)
     return FeedPage(items=items, next_cursor=service.encode_seen(result.seen) if items else None)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from yellowcart.catalog.models import Product, Variant
 from yellowcart.content.models import Anchor, Content, ContentStatus
+from yellowcart.db import id_in
 from yellowcart.errors import InvalidInput
 from yellowcart.feed import sources
 from yellowcart.feed.rerank import Candidate, Rules, rerank
@@ -63,7 +64,7 @@ def _affinities(session: Session, engaged: dict[int, float]) -> tuple[dict[int, 
     sellers: dict[int, float] = defaultdict(float)
     if engaged:
         rows = session.execute(
-            select(Product.id, Product.category_id, Product.seller_id).where(Product.id.in_(list(engaged)))
+            select(Product.id, Product.category_id, Product.seller_id).where(id_in(session, Product.id, engaged))
         )
         for pid, cat, seller in rows:
             cats[cat] += max(engaged[pid], 0.0)
@@ -74,7 +75,9 @@ def _affinities(session: Session, engaged: dict[int, float]) -> tuple[dict[int, 
 def _in_stock(session: Session, infos: dict[int, sources.ProductInfo]) -> set[int]:
     """Sellable now: redirect listings always (the seller's store holds the stock), others if any unit."""
     variants = session.execute(
-        select(Variant.id, Variant.product_id).where(Variant.product_id.in_(list(infos)), Variant.is_active.is_(True))
+        select(Variant.id, Variant.product_id).where(
+            id_in(session, Variant.product_id, infos), Variant.is_active.is_(True)
+        )
     ).all()
     available = available_by_variant(session, [v for v, _ in variants])
     stocked = {pid for vid, pid in variants if available.get(vid, 0) > 0}
@@ -90,7 +93,7 @@ def _co_engaged(session: Session, models: ActiveModels | None, engaged: dict[int
     for pid, weight in sorted(engaged.items(), key=lambda kv: -kv[1])[:20]:
         for neighbour, similarity in model.of(pid):
             scores[neighbour] += weight * similarity
-    return _normalise(dict(scores))
+    return _normalise(dict(sorted(scores.items(), key=lambda kv: -kv[1])[:150]))
 
 
 @dataclass
@@ -99,51 +102,88 @@ class FeedResult:
     seen: list[int]
 
 
+@dataclass
+class Signals:
+    """Global signals shared by every request of a process, refreshed in the background of requests."""
+
+    trending: sources.Refreshing[dict[int, float]]
+    newest: sources.Refreshing[dict[int, sources.ProductInfo]]
+    models: ActiveModels | None = None
+
+    @classmethod
+    def create(cls, ttl: float = 10.0) -> Signals:
+        return cls(
+            sources.Refreshing(sources.trending_scores, ttl),
+            sources.Refreshing(sources.newest_products, ttl),
+            ActiveModels(check_every=ttl),
+        )
+
+    def invalidate(self) -> None:
+        self.trending.invalidate()
+        self.newest.invalidate()
+        if self.models is not None:
+            self.models.invalidate()
+
+
+def _score(info: sources.ProductInfo, parts: dict[str, float], fresh_after: dt.datetime) -> Candidate:
+    cand = Candidate(info.id, info.seller_id, info.category_id, is_new=info.created_at >= fresh_after)
+    parts["new"] = 1.0 if cand.is_new else 0.0
+    for name, value in parts.items():
+        if value > 0:
+            cand.add(name, round(value, 4))
+    cand.score = sum(BLEND[name] * value for name, value in parts.items())
+    return cand
+
+
 def build_feed(
     session: Session,
     *,
     user_id: int | None,
     limit: int,
     seen: list[int],
-    trending: sources.Trending,
+    signals: Signals,
     now: dt.datetime,
-    models: ActiveModels | None = None,
     rules: Rules = Rules(),
 ) -> FeedResult:
-    trend = _normalise(trending.scores(session, now))
+    trend = _normalise(signals.trending.get(session, now))
     interest = sources.session_interest(session, user_id=user_id, now=now) if user_id else None
     engaged = _normalise(interest.products) if interest else {}
     cats, sellers = _affinities(session, interest.products if interest else {})
-    top_cats = set(sorted(cats, key=lambda c: -cats[c])[:5])
-    linked = _co_engaged(session, models, engaged)
-    newest = sources.sellable_products(session, newest=60)
-    pool = (
-        set(sorted(trend, key=lambda p: -trend[p])[:300])
-        | set(sources.in_category(session, top_cats, 200))
-        | set(newest)
-        | set(engaged)
-        | set(linked)
-    )
-    infos = sources.sellable_products(session, pool)
-    fresh_after = now - dt.timedelta(days=14)
-    candidates = []
-    for pid, info in infos.items():
-        cand = Candidate(pid, info.seller_id, info.category_id, is_new=info.created_at >= fresh_after)
-        parts = {
-            "co_engaged": linked.get(pid, 0.0),
-            "interest": cats.get(info.category_id, 0.0),
-            "seller": sellers.get(info.seller_id, 0.0),
-            "again": engaged.get(pid, 0.0),
-            "trending": trend.get(pid, 0.0),
-            "new": 1.0 if cand.is_new else 0.0,
-        }
-        for name, value in parts.items():
-            if value > 0:
-                cand.add(name, round(value, 4))
-        cand.score = sum(BLEND[name] * value for name, value in parts.items())
-        candidates.append(cand)
+    linked = _co_engaged(session, signals.models, engaged)
+    newest = signals.newest.get(session, now)
     exclude = set(seen) | (interest.hidden | interest.bought if interest else set())
-    picks = rerank(candidates, limit=limit, sellable=_in_stock(session, infos), exclude=exclude, rules=rules)
+    pool = (
+        (
+            set(sorted(trend, key=lambda p: -trend[p])[:150])
+            | set(sources.in_category(session, set(sorted(cats, key=lambda c: -cats[c])[:5]), 100))
+            | set(engaged)
+            | set(linked)
+        )
+        - set(newest)
+        - exclude
+    )
+    infos = {**sources.sellable_products(session, pool), **newest}
+    fresh_after = now - dt.timedelta(days=14)
+    candidates = [
+        _score(
+            info,
+            {
+                "co_engaged": linked.get(pid, 0.0),
+                "interest": cats.get(info.category_id, 0.0),
+                "seller": sellers.get(info.seller_id, 0.0),
+                "again": engaged.get(pid, 0.0),
+                "trending": trend.get(pid, 0.0),
+            },
+            fresh_after,
+        )
+        for pid, info in infos.items()
+        if pid not in exclude
+    ]
+    # Stock is checked only for the front of the queue (plus every new listing, for exploration).
+    front = sorted(candidates, key=lambda c: -c.score)[: max(limit * 6, 120)]
+    front_ids = {c.product_id for c in front} | {c.product_id for c in candidates if c.is_new}
+    sellable = _in_stock(session, {pid: infos[pid] for pid in front_ids})
+    picks = rerank(candidates, limit=limit, sellable=sellable, exclude=exclude, rules=rules)
     return FeedResult(picks, seen + [c.product_id for c in picks])
 
 
@@ -152,7 +192,7 @@ def featured_content(session: Session, product_ids: list[int]) -> dict[int, Cont
     rows = session.execute(
         select(Anchor.product_id, Content)
         .join(Content, Content.id == Anchor.content_id)
-        .where(Anchor.product_id.in_(product_ids), Content.status == ContentStatus.PUBLISHED)
+        .where(id_in(session, Anchor.product_id, product_ids), Content.status == ContentStatus.PUBLISHED)
         .order_by(Content.published_at.desc(), Content.id.desc())
     )
     found: dict[int, Content] = {}

@@ -7,12 +7,15 @@ import datetime as dt
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from yellowcart.catalog.models import Product, ProductStatus
+from yellowcart.db import id_in
 from yellowcart.interactions.models import EventType, InteractionEvent
 from yellowcart.sellers.models import Seller, SellerStatus
 
@@ -49,47 +52,63 @@ def sellable_products(session: Session, ids: set[int] | None = None, *, newest: 
         .where(Product.status == ProductStatus.ACTIVE, Seller.status == SellerStatus.ACTIVE)
     )
     if ids is not None:
-        query = query.where(Product.id.in_(list(ids)))
+        query = query.where(id_in(session, Product.id, ids))
     if newest:
         query = query.order_by(Product.created_at.desc(), Product.id.desc()).limit(newest)
     return {row[0]: ProductInfo(row[0], row[1], row[2], row[3], str(row[4])) for row in session.execute(query)}
 
 
-class Trending:
-    """Time-weighted engagement per product over the last week (a day counts fully, older 30%),
-    recomputed at most every ``ttl`` seconds per process: trending is global, not personal."""
+T = TypeVar("T")
 
-    def __init__(self, ttl: float = 10.0) -> None:
-        self.ttl = ttl
+
+class Refreshing(Generic[T]):
+    """A global signal recomputed at most every ``ttl`` seconds per process. One thread recomputes
+    while the others keep serving the previous value (no thundering herd on expiry)."""
+
+    def __init__(self, compute: Callable[[Session, dt.datetime], T], ttl: float = 10.0) -> None:
+        self.compute, self.ttl = compute, ttl
         self._lock = threading.Lock()
+        self._busy = False
         self._at = 0.0
-        self._scores: dict[int, float] = {}
+        self._value: T | None = None
 
-    def scores(self, session: Session, now: dt.datetime) -> dict[int, float]:
+    def get(self, session: Session, now: dt.datetime) -> T:
         with self._lock:
-            if time.monotonic() - self._at < self.ttl:
-                return self._scores
-        fresh = self._compute(session, now)
+            fresh = time.monotonic() - self._at < self.ttl
+            if self._value is not None and (fresh or self._busy):
+                return self._value
+            self._busy = True
+        try:
+            value = self.compute(session, now)
+        finally:
+            with self._lock:
+                self._busy = False
         with self._lock:
-            self._scores, self._at = fresh, time.monotonic()
-        return fresh
+            self._value, self._at = value, time.monotonic()
+        return value
 
     def invalidate(self) -> None:
         with self._lock:
             self._at = 0.0
 
-    @staticmethod
-    def _compute(session: Session, now: dt.datetime) -> dict[int, float]:
-        recent = case((InteractionEvent.occurred_at >= now - dt.timedelta(days=1), 1.0), else_=0.3)
-        rows = session.execute(
-            select(InteractionEvent.product_id, InteractionEvent.type, func.sum(recent))
-            .where(InteractionEvent.product_id.is_not(None), InteractionEvent.occurred_at >= now - dt.timedelta(days=7))
-            .group_by(InteractionEvent.product_id, InteractionEvent.type)
-        )
-        totals: dict[int, float] = defaultdict(float)
-        for product_id, kind, weight in rows:
-            totals[int(product_id)] += WEIGHTS.get(EventType(kind), 0.0) * float(weight)
-        return {pid: score for pid, score in totals.items() if score > 0}
+
+def trending_scores(session: Session, now: dt.datetime) -> dict[int, float]:
+    """Time-weighted engagement per product over the last week (the last day counts fully, older 30%)."""
+    recent = case((InteractionEvent.occurred_at >= now - dt.timedelta(days=1), 1.0), else_=0.3)
+    rows = session.execute(
+        select(InteractionEvent.product_id, InteractionEvent.type, func.sum(recent))
+        .where(InteractionEvent.product_id.is_not(None), InteractionEvent.occurred_at >= now - dt.timedelta(days=7))
+        .group_by(InteractionEvent.product_id, InteractionEvent.type)
+    )
+    totals: dict[int, float] = defaultdict(float)
+    for product_id, kind, weight in rows:
+        totals[int(product_id)] += WEIGHTS.get(EventType(kind), 0.0) * float(weight)
+    return {pid: score for pid, score in totals.items() if score > 0}
+
+
+def newest_products(session: Session, now: dt.datetime) -> dict[int, ProductInfo]:
+    """The latest sellable listings: cold start, in the feed within one refresh of going active."""
+    return sellable_products(session, newest=60)
 
 
 @dataclass
@@ -129,7 +148,7 @@ def in_category(session: Session, category_ids: set[int], limit: int) -> list[in
         return []
     query = (
         select(Product.id)
-        .where(Product.category_id.in_(list(category_ids)), Product.status == ProductStatus.ACTIVE)
+        .where(id_in(session, Product.category_id, category_ids), Product.status == ProductStatus.ACTIVE)
         .order_by(Product.id.desc())
         .limit(limit)
     )

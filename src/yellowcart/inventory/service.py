@@ -16,7 +16,7 @@ from yellowcart.auth.service import Principal
 from yellowcart.catalog import service as catalog
 from yellowcart.catalog.models import Product, Variant
 from yellowcart.catalog.modes import SellingMode
-from yellowcart.db import flush_guarded, utcnow
+from yellowcart.db import flush_guarded, id_in, utcnow
 from yellowcart.errors import Conflict, Forbidden, InvalidInput, NotFound
 from yellowcart.geo import lookup_zip
 from yellowcart.inventory.models import Reservation, ReservationStatus, Stock, Warehouse, WarehouseOperator
@@ -28,7 +28,7 @@ def available_by_variant(session: Session, variant_ids: Sequence[int]) -> dict[i
     rows = session.execute(
         select(Stock.variant_id, Stock.on_hand - Stock.reserved)
         .join(Warehouse, Warehouse.id == Stock.warehouse_id)
-        .where(Stock.variant_id.in_(variant_ids), Warehouse.is_active.is_(True))
+        .where(id_in(session, Stock.variant_id, variant_ids), Warehouse.is_active.is_(True))
     )
     totals: dict[int, int] = dict.fromkeys(variant_ids, 0)
     for variant_id, available in rows:
