@@ -7,7 +7,9 @@ moved past the generated ids.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -22,17 +24,19 @@ from sqlalchemy.engine import make_url
 from yellowcart import models
 from yellowcart.auth.models import Role, User
 from yellowcart.auth.service import verify_password
-from yellowcart.catalog.models import Category, Product, Variant
+from yellowcart.catalog.models import Category, Product, ProductStatus, Variant
 from yellowcart.catalog.modes import SellingMode
 from yellowcart.checkout.models import Payment, PaymentStatus, TaxRate
+from yellowcart.content.models import Anchor, Content, ContentKind, ContentStatus, LiveState
 from yellowcart.db import Database
 from yellowcart.demo.generate import MarketNotEmpty, build_market, generate_market
 from yellowcart.demo.plan import REFERENCE_DATE
 from yellowcart.geo import lookup_zip
+from yellowcart.interactions.models import EventType, InteractionEvent
 from yellowcart.inventory.models import Reservation, ReservationStatus, Stock, Warehouse, WarehouseOperator
 from yellowcart.orders.models import Order, OrderHistory, OrderLine
 from yellowcart.orders.state import PRE_SHIPMENT, SHIPPED, OrderStatus, can_transition
-from yellowcart.sellers.models import Seller
+from yellowcart.sellers.models import Seller, SellerStatus
 
 SMALL = 0.05
 PG_ADMIN_URL = os.environ.get("YC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -67,7 +71,15 @@ def snapshot(db: Database) -> dict[str, list[Any]]:
         "orders": select(Order.id, Order.status, Order.total_cents, Order.tax_cents, Order.placed_at),
         "history": select(OrderHistory.id, OrderHistory.order_id, OrderHistory.to_status, OrderHistory.at),
         "payments": select(Payment.id, Payment.idempotency_key, Payment.status, Payment.amount_cents),
-    }
+        "content": select(Content.id, Content.kind, Content.owner_user_id, Content.seller_id, Content.title,
+                          Content.description, Content.hashtags, Content.duration_s, Content.status,
+                          Content.live_state, Content.pinned_product_id, Content.scheduled_at, Content.published_at),
+        "anchors": select(Anchor.id, Anchor.content_id, Anchor.product_id, Anchor.position),
+        "events": select(InteractionEvent.id, InteractionEvent.user_id, InteractionEvent.client_event_id,
+                         InteractionEvent.type, InteractionEvent.content_id, InteractionEvent.product_id,
+                         InteractionEvent.target_user_id, InteractionEvent.watch_ms, InteractionEvent.completion,
+                         InteractionEvent.occurred_at, InteractionEvent.received_at),
+    }  # fmt: skip
     with db.transaction() as s:
         return {
             name: [tuple(row) for row in s.execute(q.order_by(q.selected_columns[0]))] for name, q in queries.items()
@@ -80,7 +92,7 @@ def snapshot(db: Database) -> dict[str, list[Any]]:
 def test_same_seed_builds_the_same_market(small: Database, tmp_path: Path) -> None:
     again = generated(tmp_path, seed=7)
     first, second = snapshot(small), snapshot(again)
-    assert first["products"] and first["orders"]
+    assert first["products"] and first["orders"] and first["content"] and first["anchors"] and first["events"]
     assert first == second
 
 
@@ -89,6 +101,8 @@ def test_another_seed_builds_another_market(small: Database, tmp_path: Path) -> 
     mine = snapshot(small)
     assert [p[1] for p in other["products"]] != [p[1] for p in mine["products"]]
     assert [o[2] for o in other["orders"]] != [o[2] for o in mine["orders"]]
+    assert [c[4] for c in other["content"]] != [c[4] for c in mine["content"]]
+    assert [e[3:5] for e in other["events"]] != [e[3:5] for e in mine["events"]]
 
 
 def test_counts_follow_the_scale() -> None:
@@ -277,6 +291,8 @@ def test_refuses_a_filled_database_unless_reset(tmp_path: Path) -> None:
     with db.transaction() as s:
         assert s.scalar(select(func.count(Product.id))) == summary.products
         assert s.scalar(select(func.count(Order.id))) == summary.orders
+        assert s.scalar(select(func.count(Content.id))) == summary.content > 0
+        assert s.scalar(select(func.count(InteractionEvent.id))) == summary.events > 0
     assert_stock_matches_reservations(db)
 
 
@@ -317,6 +333,20 @@ def test_full_scale_meets_the_issue_minimums(tmp_path: Path) -> None:
     assert captured
     assert_stock_matches_reservations(db)
     assert_histories_are_legal(db)
+    with db.transaction() as s:
+        creators = s.scalar(select(func.count()).where(User.role == Role.CREATOR))
+        videos = s.scalar(
+            select(func.count()).where(Content.kind == ContentKind.VIDEO, Content.status == ContentStatus.PUBLISHED)
+        )
+        lives = s.scalar(select(func.count()).where(Content.kind == ContentKind.LIVE))
+        events = Counter(
+            dict(s.execute(select(InteractionEvent.type, func.count()).group_by(InteractionEvent.type)).all())
+        )
+    assert 240 <= creators <= 280 and summary.creators == creators
+    assert 5500 <= videos <= 6500 and 30 <= lives <= 50
+    assert 270_000 <= sum(events.values()) == summary.events <= 330_000
+    assert 0.3 <= events[EventType.VIEW] / events[EventType.IMPRESSION] <= 0.4
+    assert set(events) == set(EventType) - {EventType.RETURN}
 
 
 # ---- PostgreSQL ------------------------------------------------------------------------------------
@@ -350,8 +380,222 @@ def test_postgres_market_is_consistent_and_sequences_moved_on(pg_scratch: Databa
     assert_stock_matches_reservations(pg_scratch)
     assert_money_adds_up(pg_scratch)
     assert_histories_are_legal(pg_scratch)
+    assert_content_is_coherent(pg_scratch)
+    assert_events_are_coherent(pg_scratch)
     with pg_scratch.transaction() as s:
         seller = Seller(name="Opened after the demo", store_url=None)
         s.add(seller)
         s.flush()
         assert seller.id == summary.sellers + 1  # the sequence continues after the generated ids
+        assert s.scalar(select(func.count(InteractionEvent.id))) == summary.events  # COPY'd in the transaction
+        assert s.scalar(select(func.count(Content.id))) == summary.content
+        content = Content(kind=ContentKind.VIDEO, owner_user_id=4, title="After the demo", duration_s=10)
+        s.add(content)
+        s.flush()
+        assert content.id == summary.content + 1
+        event = InteractionEvent(user_id=3, client_event_id="after-demo", type=EventType.LIKE, content_id=1,
+                                 occurred_at=REFERENCE_DATE)  # fmt: skip
+        s.add(event)
+        s.flush()
+        assert event.id == summary.events + 1
+
+
+# ---- creators, content and the interaction log -----------------------------------------------------
+
+
+def assert_content_is_coherent(db: Database) -> None:
+    with db.transaction() as s:
+        products = {pid: (seller, status) for pid, seller, status in
+                    s.execute(select(Product.id, Product.seller_id, Product.status))}  # fmt: skip
+        active_sellers = set(s.scalars(select(Seller.id).where(Seller.status == SellerStatus.ACTIVE)))
+        roles = dict(s.execute(select(User.id, User.role)).all())
+        owners = dict(s.execute(select(User.id, User.seller_id)).all())
+        anchors: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for cid, pid, pos in s.execute(select(Anchor.content_id, Anchor.product_id, Anchor.position)):
+            anchors[cid].append((pos, pid))
+        content = s.scalars(select(Content)).all()
+    assert content
+    kinds = Counter((c.kind, c.status, c.live_state) for c in content)
+    assert kinds[(ContentKind.VIDEO, ContentStatus.PUBLISHED, None)] > 0.9 * len(content)
+    assert (
+        kinds[(ContentKind.VIDEO, ContentStatus.DRAFT, None)]
+        and kinds[(ContentKind.VIDEO, ContentStatus.REMOVED, None)]
+    )
+    assert kinds[(ContentKind.LIVE, ContentStatus.PUBLISHED, LiveState.ENDED)]
+    assert kinds[(ContentKind.LIVE, ContentStatus.PUBLISHED, LiveState.SCHEDULED)]
+    for c in content:
+        tagged = [pid for _, pid in sorted(anchors[c.id])]
+        assert [pos for pos, _ in sorted(anchors[c.id])] == list(range(len(tagged))), c.id
+        assert tagged and len(set(tagged)) == len(tagged), c.id
+        for pid in tagged:
+            seller, status = products[pid]  # every anchor is an existing, active listing of an active seller
+            assert status is ProductStatus.ACTIVE and seller in active_sellers, (c.id, pid)
+        if c.seller_id is not None:  # a seller's own content tags only its own listings
+            assert owners[c.owner_user_id] == c.seller_id and roles[c.owner_user_id] is Role.SELLER
+            assert all(products[pid][0] == c.seller_id for pid in tagged), c.id
+        else:
+            assert roles[c.owner_user_id] is Role.CREATOR
+        assert c.poster_ref == f"/static/demo/v{c.id}.jpg"
+        assert c.title and c.description and c.hashtags
+        assert all(re.fullmatch(r"\w+", tag) and tag == tag.lower() for tag in c.hashtags)
+        assert (c.published_at is None) == (c.status is ContentStatus.DRAFT)
+        assert c.created_at <= c.updated_at
+        if c.kind is ContentKind.VIDEO:
+            assert c.live_state is None and c.scheduled_at is None and c.pinned_product_id is None
+            assert c.duration_s is not None and 8 <= c.duration_s <= 90 and 1 <= len(tagged) <= 3
+            if c.published_at is not None:
+                assert REFERENCE_DATE - dt.timedelta(days=60) <= c.published_at <= REFERENCE_DATE
+                assert c.created_at <= c.published_at
+        elif c.live_state is LiveState.ENDED:
+            assert c.scheduled_at is not None and c.scheduled_at < REFERENCE_DATE
+            assert c.pinned_product_id in tagged and c.duration_s
+        else:
+            assert c.live_state is LiveState.SCHEDULED and c.pinned_product_id is None
+            assert c.scheduled_at is not None and c.scheduled_at > REFERENCE_DATE
+
+
+def assert_events_are_coherent(db: Database) -> None:
+    with db.transaction() as s:
+        events = s.execute(
+            select(InteractionEvent.user_id, InteractionEvent.client_event_id, InteractionEvent.type,
+                   InteractionEvent.content_id, InteractionEvent.product_id, InteractionEvent.target_user_id,
+                   InteractionEvent.watch_ms, InteractionEvent.completion, InteractionEvent.occurred_at,
+                   InteractionEvent.received_at).order_by(InteractionEvent.id)
+        ).all()  # fmt: skip
+        roles = dict(s.execute(select(User.id, User.role)).all())
+        content = {c.id: c for c in s.scalars(select(Content))}
+        anchors = {(cid, pid) for cid, pid in s.execute(select(Anchor.content_id, Anchor.product_id))}
+        modes = dict(s.execute(select(Product.id, Product.selling_mode)).all())
+        paid = s.execute(
+            select(Order.id, Order.shopper_id, Order.paid_at, Variant.product_id)
+            .join(OrderLine, OrderLine.order_id == Order.id)
+            .join(Variant, Variant.id == OrderLine.variant_id)
+            .where(Order.paid_at.is_not(None))
+        ).all()
+    assert len({(e.user_id, e.client_event_id) for e in events}) == len(events)
+    times = [e.occurred_at for e in events]
+    assert times == sorted(times)  # ids follow time, as an append-only log's would
+    expected = {(uid, f"purchase-{oid}-{pid}", at, pid) for oid, uid, at, pid in paid}
+    purchases = {(e.user_id, e.client_event_id, e.occurred_at, e.product_id) for e in events
+                 if e.type is EventType.PURCHASE}  # fmt: skip
+    assert expected and purchases == expected  # every paid order's products, at paid_at
+    window_start = REFERENCE_DATE - dt.timedelta(days=30)
+    for e in events:
+        assert roles[e.user_id] is Role.SHOPPER
+        assert e.received_at >= e.occurred_at
+        if e.type is EventType.PURCHASE:
+            continue
+        assert re.fullmatch(r"demo-\d+", e.client_event_id)
+        assert window_start <= e.occurred_at <= REFERENCE_DATE
+        c = content[e.content_id]  # client events here all come from a published video
+        assert c.kind is ContentKind.VIDEO and c.status is ContentStatus.PUBLISHED
+        assert c.published_at is not None and c.published_at <= e.occurred_at
+        if e.type is EventType.VIEW:
+            assert c.duration_s is not None and e.watch_ms is not None and e.completion is not None
+            assert 0 <= e.completion <= 1 and abs(e.watch_ms - c.duration_s * 1000 * e.completion) <= 1
+        else:
+            assert e.watch_ms is None and e.completion is None
+        if e.type in (EventType.CART_TAP, EventType.ADD_TO_CART):
+            assert (e.content_id, e.product_id) in anchors
+        else:
+            assert e.product_id is None
+        if e.type is EventType.ADD_TO_CART:
+            assert modes[e.product_id].closed_loop
+        if e.type is EventType.FOLLOW:
+            assert e.target_user_id == c.owner_user_id != e.user_id
+            assert roles[e.target_user_id] in (Role.CREATOR, Role.SELLER)
+        else:
+            assert e.target_user_id is None
+    follows = [(e.user_id, e.target_user_id) for e in events if e.type is EventType.FOLLOW]
+    assert len(set(follows)) == len(follows)  # nobody follows the same account twice
+
+
+def test_creators_are_users_with_handles(small: Database) -> None:
+    market = build_market(7, SMALL, REFERENCE_DATE, lambda _: None)
+    with small.transaction() as s:
+        creators = {u.id: u for u in s.scalars(select(User).where(User.role == Role.CREATOR))}
+        shoppers = s.scalar(select(func.count()).where(User.role == Role.SHOPPER))
+    assert len(creators) == max(3, round((shoppers - 1) / 40))
+    assert creators[4].email == "creator@yellowcart.test"
+    handles = [c.handle for c in market.creators.plans]
+    assert handles[0] == "democreator" and len(set(handles)) == len(handles)
+    assert all(re.fullmatch(r"[a-z0-9_]+", h) for h in handles)
+    for plan in market.creators.plans:
+        assert creators[plan.user_id].display_name == plan.name and plan.departments
+
+
+def test_content_anchors_and_states_are_coherent(small: Database) -> None:
+    assert_content_is_coherent(small)
+
+
+def test_events_reference_real_rows_and_cover_paid_orders(small: Database) -> None:
+    assert_events_are_coherent(small)
+
+
+def test_funnel_ratios_are_sane(small: Database) -> None:
+    with small.transaction() as s:
+        counts = Counter(
+            dict(s.execute(select(InteractionEvent.type, func.count()).group_by(InteractionEvent.type)).all())
+        )
+        per_video = s.execute(
+            select(InteractionEvent.user_id, InteractionEvent.content_id, InteractionEvent.type, func.count())
+            .where(InteractionEvent.content_id.is_not(None))
+            .group_by(InteractionEvent.user_id, InteractionEvent.content_id, InteractionEvent.type)
+        ).all()
+    shown: Counter[tuple[int, int]] = Counter()
+    watched: Counter[tuple[int, int]] = Counter()
+    for user, cid, kind, n in per_video:
+        if kind is EventType.IMPRESSION:
+            shown[(user, cid)] += n
+        elif kind is EventType.VIEW:
+            watched[(user, cid)] += n
+    assert all(watched[key] <= shown[key] for key in watched)  # nobody watches what they were not shown
+    views, impressions = counts[EventType.VIEW], counts[EventType.IMPRESSION]
+    assert 0.3 <= views / impressions <= 0.4
+    assert 0.01 <= counts[EventType.CART_TAP] / views <= 0.1
+    assert 0 < counts[EventType.ADD_TO_CART] <= counts[EventType.CART_TAP]
+    for rare in (EventType.LIKE, EventType.SHARE, EventType.COMMENT, EventType.FOLLOW, EventType.HIDE):
+        assert 0 < counts[rare] < 0.2 * views, rare
+    assert counts[EventType.SHARE] < counts[EventType.LIKE]
+    assert counts[EventType.RETURN] == 0
+
+
+def test_latent_interests_are_learnable() -> None:
+    """The category a shopper engages with most is one of their favourites, for most engaged shoppers."""
+    market = build_market(7, SMALL, REFERENCE_DATE, lambda _: None)
+    category_of = {v.id: v.category_id for v in market.content.videos}
+    engaged: dict[int, Counter[int]] = defaultdict(Counter)
+    hidden = total_hides = 0
+    for e in market.events.rows:
+        if e["type"] in (EventType.VIEW, EventType.LIKE, EventType.CART_TAP, EventType.ADD_TO_CART):
+            engaged[e["user_id"]][category_of[e["content_id"]]] += 1
+        if e["type"] is EventType.HIDE:
+            total_hides += 1
+            taste = market.events.tastes[e["user_id"]]
+            dept = next(v.department for v in market.content.videos if v.id == e["content_id"])
+            hidden += dept == taste.disliked
+    busy = {user: c for user, c in engaged.items() if sum(c.values()) >= 5}
+    assert len(busy) >= 100
+    hits = sum(c.most_common(1)[0][0] in market.events.tastes[user].favourites for user, c in busy.items())
+    assert hits / len(busy) >= 0.85
+    assert total_hides and hidden == total_hides  # hides only on the disliked department
+    # buyers mostly love what they bought
+    bought = {e["user_id"]: category_of_product for e in market.events.rows if e["type"] is EventType.PURCHASE
+              for category_of_product in [market.content.listings.get(e["product_id"])]}  # fmt: skip
+    loved = [market.events.tastes[u].favourites[0] == x.category_id for u, x in bought.items() if x is not None]
+    assert sum(loved) / len(loved) >= 0.4
+
+
+def test_sqlite_fast_insert_stores_times_like_the_orm(small: Database) -> None:
+    """The events' driver-level insert writes the same text SQLAlchemy would for a UTCDateTime."""
+    with small.transaction() as s:
+        s.add(InteractionEvent(user_id=3, client_event_id="orm-written", type=EventType.LIKE, content_id=1,
+                               occurred_at=REFERENCE_DATE, received_at=REFERENCE_DATE))  # fmt: skip
+        s.flush()
+        raw = s.execute(text("SELECT client_event_id, occurred_at, type FROM interaction_events")).all()
+        s.rollback()
+    pattern = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}"
+    assert all(re.fullmatch(pattern, at) for _, at, _ in raw)
+    assert {kind for _, _, kind in raw} <= {t.value for t in EventType}
+    orm = next(at for cid, at, _ in raw if cid == "orm-written")
+    assert orm == "2026-11-01 00:00:00.000000"

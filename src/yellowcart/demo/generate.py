@@ -5,6 +5,11 @@ Same seed, scale and ``as_of`` -> the same rows, byte for byte (each build step 
 never the wall clock). Only the four demo logins' password hashes differ between runs, because
 scrypt salts are random by design.
 
+Besides the shop (sellers, listings, stock, ninety days of orders) it builds the feed's side: creators,
+their and the sellers' shoppable videos and live rooms (:mod:`.content`), and thirty days of interaction
+events drawn from a latent-interest model, with a purchase event for every paid order
+(:mod:`.interactions`); those ~300,000 rows go through the driver directly (:mod:`.bulk`).
+
 This is a seeding tool, not a use case: it writes every domain's tables directly with bulk inserts
 and ids it assigns itself, which is what makes 100,000+ rows take seconds instead of minutes. It
 keeps the invariants the services keep (prices and totals that add up, legal order histories,
@@ -32,8 +37,13 @@ from yellowcart.catalog.models import Category, Product, Variant
 from yellowcart.checkout import tax
 from yellowcart.checkout.models import Payment
 from yellowcart.checkout.pricing import ShippingPolicy
+from yellowcart.content.models import Anchor, Content
 from yellowcart.db import Database
+from yellowcart.demo.bulk import fast_insert
 from yellowcart.demo.catalog import Catalog, build_catalog, build_sellers, seller_rows
+from yellowcart.demo.content import ContentPlan, anchorable_listings, build_content
+from yellowcart.demo.creators import Creators, build_creators
+from yellowcart.demo.interactions import EventPlan, build_events
 from yellowcart.demo.leaves import LEAVES
 from yellowcart.demo.orders import OrderRows, OrderSimulator
 from yellowcart.demo.people import DEMO_LOGINS, People, build_people
@@ -42,19 +52,24 @@ from yellowcart.demo.plan import REFERENCE_DATE, Row, StockPlan, rng_for
 from yellowcart.demo.stock import build_stock, build_warehouses
 from yellowcart.demo.taxonomy import CategoryRow, build_categories
 from yellowcart.errors import Conflict
+from yellowcart.interactions.models import InteractionEvent
 from yellowcart.inventory.models import Reservation, Stock, Warehouse
 from yellowcart.orders.models import Order, OrderHistory, OrderLine
 from yellowcart.sellers.models import Seller
 
 #: Scale 1.0; every count is multiplied by ``scale`` and never drops below MINIMUM.
-BASE = {"sellers": 60, "products": 5400, "shoppers": 10500, "checkouts": 2600}
-MINIMUM = {"sellers": 3, "products": 30, "shoppers": 40, "checkouts": 20}
+BASE = {"sellers": 60, "products": 5400, "shoppers": 10500, "checkouts": 2600, "videos": 6000, "lives": 40,
+        "events": 300_000}  # fmt: skip
+MINIMUM = {"sellers": 3, "products": 30, "shoppers": 40, "checkouts": 20, "videos": 30, "lives": 3, "events": 2000}
+SHOPPERS_PER_CREATOR = 40
+#: Written with Core inserts: every row names every column, so None means NULL (no ORM defaults wanted).
+CORE_INSERTS = frozenset({Content, Anchor, InteractionEvent})
 #: Tables in foreign-key order: the order they are written in.
 WRITTEN = (Seller, User, Category, Product, Variant, Warehouse, Stock, Payment, Order, OrderLine, OrderHistory,
-           Reservation)  # fmt: skip
+           Reservation, Content, Anchor, InteractionEvent)  # fmt: skip
 SHIPPING = ShippingPolicy(flat_fee_cents=599, free_threshold_cents=3500)  # the Settings defaults
 CHUNK = 5000
-_BUILD_STEPS = 5
+_BUILD_STEPS = 8
 
 
 class MarketNotEmpty(Conflict):
@@ -72,6 +87,9 @@ class DemoSummary:
     shoppers: int
     warehouses: int
     orders: int
+    creators: int
+    content: int  # videos and live rooms, every status
+    events: int  # interaction events, purchases included
     logins: dict[str, str]
 
 
@@ -83,6 +101,9 @@ class Market:
     warehouses: list[Row]
     stock: StockPlan
     orders: OrderRows
+    creators: Creators
+    content: ContentPlan
+    events: EventPlan
 
 
 def generate_market(
@@ -145,7 +166,46 @@ def build_market(seed: int, scale: float, reference: dt.datetime, step: Callable
         reference=reference,
     )
     orders = simulator.run(counts["checkouts"])
-    return Market(categories, catalog, people, warehouses, stock, orders)
+    step("creators")
+    taken = {row["email"] for row in people.rows}
+    creator_count = max(3, round(counts["shoppers"] / SHOPPERS_PER_CREATOR))
+    creators = build_creators(rng_for(seed, "creators"), creator_count, len(people.rows) + 1, taken, reference)
+    step("videos and live rooms")
+    listings = anchorable_listings(rng_for(seed, "listings"), catalog.products, sellers, leaf_ids)
+    content = build_content(
+        rng_for(seed, "content"),
+        videos=counts["videos"],
+        lives=counts["lives"],
+        creators=creators.plans,
+        sellers=sellers,
+        listings=listings,
+        reference=reference,
+    )
+    step("interactions")
+    events = build_events(
+        rng_for(seed, "interactions"),
+        shoppers=people.shoppers,
+        videos=content.videos,
+        listings=content.listings,
+        purchases=_purchases(orders, catalog),
+        target=counts["events"],
+        reference=reference,
+    )
+    return Market(categories, catalog, people, warehouses, stock, orders, creators, content, events)
+
+
+def _purchases(orders: OrderRows, catalog: Catalog) -> list[tuple[int, int, int, dt.datetime]]:
+    """(shopper, order, product, paid_at) for each product of each paid order, as ``on_order_paid`` records them."""
+    product_of = {v.id: v.product_id for v in catalog.variant_plans}
+    products: dict[int, set[int]] = {}
+    for line in orders.lines:
+        products.setdefault(line["order_id"], set()).add(product_of[line["variant_id"]])
+    return [
+        (o["shopper_id"], o["id"], pid, o["paid_at"])
+        for o in orders.orders
+        if o["paid_at"] is not None
+        for pid in sorted(products[o["id"]])
+    ]
 
 
 def _tax_rates() -> dict[str, Decimal]:
@@ -196,7 +256,7 @@ def _write(session: Session, market: Market, reference: dt.datetime, step: Calla
     orders = market.orders
     batches: list[tuple[type[Any], list[Row]]] = [
         (Seller, seller_rows(market.catalog.sellers)),
-        (User, market.people.rows),
+        (User, market.people.rows + market.creators.rows),
         (Category, [c.as_row() for c in market.categories]),
         (Product, market.catalog.products),
         (Variant, market.catalog.variants),
@@ -207,11 +267,19 @@ def _write(session: Session, market: Market, reference: dt.datetime, step: Calla
         (OrderLine, orders.lines),
         (OrderHistory, orders.history),
         (Reservation, orders.reservations),
+        (Content, market.content.rows),
+        (Anchor, market.content.anchors),
+        (InteractionEvent, market.events.rows),
     ]
     for model, rows in batches:
         step(f"writing {model.__tablename__} ({len(rows):,})")
+        # Rows whose NULLs fall in different columns would split an ORM bulk insert into one statement per
+        # run of equal shapes (events alternate shapes constantly): a Core insert binds None as NULL instead.
+        if model is InteractionEvent and fast_insert(session, model.__table__, rows):
+            continue
+        statement = insert(model.__table__) if model in CORE_INSERTS else insert(model)
         for start in range(0, len(rows), CHUNK):
-            session.execute(insert(model), rows[start : start + CHUNK])
+            session.execute(statement, rows[start : start + CHUNK])
 
 
 def _advance_sequences(session: Session) -> None:
@@ -235,6 +303,9 @@ def _summary(market: Market) -> DemoSummary:
         shoppers=len(market.people.shoppers),
         warehouses=len(market.warehouses),
         orders=len(market.orders.orders),
+        creators=len(market.creators.plans),
+        content=len(market.content.rows),
+        events=len(market.events.rows),
         logins={role: f"{email} / {password}" for role, (email, password, _) in DEMO_LOGINS.items()},
     )
 
