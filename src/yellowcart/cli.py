@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,9 +20,11 @@ app = typer.Typer(help="yellowcart: interest commerce, self-hosted.", no_args_is
 users_app = typer.Typer(help="Manage users.")
 tokens_app = typer.Typer(help="Manage API tokens.")
 jobs_app = typer.Typer(help="Run periodic jobs once.")
+eval_app = typer.Typer(help="Measure the recommender on public data, beside baselines (full ranking).")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(eval_app, name="eval")
 console = Console()
 
 
@@ -68,7 +71,8 @@ def demo(
     console.print(
         f"[green]demo market ready[/green] in {time.perf_counter() - started:.1f}s: {summary.sellers} sellers, "
         f"{summary.products} products, {summary.variants} SKUs, {summary.categories} categories, "
-        f"{summary.shoppers} shoppers, {summary.warehouses} warehouses, {summary.orders} orders"
+        f"{summary.shoppers} shoppers, {summary.creators} creators, {summary.warehouses} warehouses, "
+        f"{summary.orders} orders, {summary.content} videos and live rooms, {summary.events} interactions"
     )
     for role, login in summary.logins.items():
         console.print(f"  {role:9s} {login}")
@@ -118,6 +122,44 @@ def expire_reservations() -> None:
 
     expired = bootstrap(get_settings()).expire_reservations()
     console.print(f"expired {len(expired)} unpaid orders")
+
+
+@app.command()
+def train() -> None:
+    """Learn the feed's models from the interaction log; the new version is served once committed."""
+    from rich.progress import Progress
+
+    from yellowcart.feed.training import train as train_feed
+
+    with Progress(console=console) as progress:
+        task = progress.add_task("training", total=3)
+        version = train_feed(_db(), step=lambda label: progress.update(task, description=label, advance=1))
+    console.print(f"[green]model version {version.id} active[/green]: {version.stats}")
+
+
+@eval_app.command("multibehavior")
+def eval_multibehavior(
+    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Folder in the Taobao layout.")],
+    seed: Annotated[int, typer.Option(help="Random seed for the models.")] = 0,
+) -> None:
+    """buy.txt + auxiliary behaviours (view.txt, cart.txt, ...) -> predict the held-out purchase."""
+    from yellowcart.feed.evaluate.multibehavior import run_multibehavior
+
+    run_multibehavior(folder, seed=seed)
+
+
+@eval_app.command("sequential")
+def eval_sequential(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="One user per line, items in order.")],
+    attributes: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="Item attributes JSON {item: [attr, ...]}.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed for the models.")] = 0,
+) -> None:
+    """Next-item prediction: last item = test, second-to-last = validation."""
+    from yellowcart.feed.evaluate.sequential import run_sequential
+
+    run_sequential(file, attributes=attributes, seed=seed)
 
 
 @users_app.command("create")
