@@ -106,14 +106,14 @@ class FeedResult:
 class Signals:
     """Global signals shared by every request of a process, refreshed in the background of requests."""
 
-    trending: sources.Refreshing[dict[int, float]]
+    trending: sources.Refreshing[sources.TrendingSnapshot]
     newest: sources.Refreshing[dict[int, sources.ProductInfo]]
     models: ActiveModels | None = None
 
     @classmethod
     def create(cls, ttl: float = 10.0) -> Signals:
         return cls(
-            sources.Refreshing(sources.trending_scores, ttl),
+            sources.Refreshing(sources.trending_snapshot, ttl),
             sources.Refreshing(sources.newest_products, ttl),
             ActiveModels(check_every=ttl),
         )
@@ -145,7 +145,8 @@ def build_feed(
     now: dt.datetime,
     rules: Rules = Rules(),
 ) -> FeedResult:
-    trend = _normalise(signals.trending.get(session, now))
+    snapshot = signals.trending.get(session, now)
+    trend = snapshot.scores
     interest = sources.session_interest(session, user_id=user_id, now=now) if user_id else None
     engaged = _normalise(interest.products) if interest else {}
     cats, sellers = _affinities(session, interest.products if interest else {})
@@ -154,7 +155,7 @@ def build_feed(
     exclude = set(seen) | (interest.hidden | interest.bought if interest else set())
     pool = (
         (
-            set(sorted(trend, key=lambda p: -trend[p])[:150])
+            set(snapshot.top)
             | set(sources.in_category(session, set(sorted(cats, key=lambda c: -cats[c])[:5]), 100))
             | set(engaged)
             | set(linked)

@@ -92,6 +92,22 @@ class Refreshing(Generic[T]):
             self._at = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class TrendingSnapshot:
+    """Trending scores normalised to [0, 1] and the best ``top`` ids, computed once per refresh
+    rather than on every request."""
+
+    scores: dict[int, float]
+    top: tuple[int, ...]
+
+
+def trending_snapshot(session: Session, now: dt.datetime, top: int = 150) -> TrendingSnapshot:
+    raw = trending_scores(session, now)
+    best = max(raw.values(), default=0.0)
+    scores = {pid: value / best for pid, value in raw.items()} if best > 0 else {}
+    return TrendingSnapshot(scores, tuple(sorted(scores, key=lambda p: (-scores[p], p))[:top]))
+
+
 def trending_scores(session: Session, now: dt.datetime) -> dict[int, float]:
     """Time-weighted engagement per product over the last week (the last day counts fully, older 30%)."""
     recent = case((InteractionEvent.occurred_at >= now - dt.timedelta(days=1), 1.0), else_=0.3)
