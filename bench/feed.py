@@ -135,18 +135,18 @@ def generate(conninfo: str, rng: random.Random) -> list[str]:
 
 def wrk(port: int, path: str, tokens: list[str]) -> dict[str, float]:
     script = """
-local tokens = {%s}
+local tokens = {__TOKENS__}
 local n = 0
 request = function()
   n = n + 1
-  return wrk.format("GET", "%s", {["Authorization"] = "Bearer " .. tokens[(n %% #tokens) + 1]})
+  return wrk.format("GET", "__PATH__", {["Authorization"] = "Bearer " .. tokens[(n % #tokens) + 1]})
 end
 done = function(summary, latency, requests)
-  io.write(string.format('WRK {"p50_us": %%d, "p99_us": %%d, "requests": %%d, "duration_us": %%d, "non2xx": %%d}',
+  io.write(string.format('WRK {"p50_us": %d, "p99_us": %d, "requests": %d, "duration_us": %d, "non2xx": %d}',
     latency:percentile(50), latency:percentile(99), summary.requests, summary.duration, summary.errors.status))
   io.write("\\n")
 end
-""" % (", ".join(f'"{t}"' for t in tokens), path)
+""".replace("__TOKENS__", ", ".join(f'"{t}"' for t in tokens)).replace("__PATH__", path)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(script)
     try:

@@ -1,0 +1,1 @@
+"""Offline evaluation of the feed recommenders on public data, reproducing published protocols."""
