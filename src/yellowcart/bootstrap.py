@@ -27,7 +27,7 @@ class Container:
     checkout: CheckoutFlow
     worker: OutboxWorker | None = field(default=None)
     tokens: TokenCache = field(default_factory=TokenCache)
-    feed_signals: Signals = field(default_factory=Signals.create)
+    feed_signals: Signals = field(default_factory=Signals.create)  # bootstrap gives it the database
 
     def expire_reservations(self, now: dt.datetime | None = None) -> list[int]:
         """Periodic job: cancel unpaid orders past their reservation TTL."""
@@ -57,7 +57,12 @@ def bootstrap(settings: Settings, *, db: Database | None = None, provider: Payme
     payment_handlers.register(bus, provider)
     interaction_handlers.register(bus)
     container = Container(
-        settings=settings, db=db, provider=provider, bus=bus, checkout=CheckoutFlow(db, provider, settings)
+        feed_signals=Signals.create(db),
+        settings=settings,
+        db=db,
+        provider=provider,
+        bus=bus,
+        checkout=CheckoutFlow(db, provider, settings),
     )
     container.worker = OutboxWorker(
         db, bus, poll_seconds=settings.worker_poll_seconds, periodic=[container.expire_reservations]

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from yellowcart.catalog.models import Product, Variant
 from yellowcart.content.models import Anchor, Content, ContentStatus
-from yellowcart.db import id_in
+from yellowcart.db import Database, id_in
 from yellowcart.errors import InvalidInput
 from yellowcart.feed import sources
 from yellowcart.feed.rerank import Candidate, Rules, rerank
@@ -111,10 +111,12 @@ class Signals:
     models: ActiveModels | None = None
 
     @classmethod
-    def create(cls, ttl: float = 10.0) -> Signals:
+    def create(cls, db: Database | None = None, ttl: float = 10.0) -> Signals:
+        """Trending is heavier (a week of events) and less urgent: refreshed every 3 x ``ttl``."""
+        sessions = db.transaction if db is not None else None
         return cls(
-            sources.Refreshing(sources.trending_snapshot, ttl),
-            sources.Refreshing(sources.newest_products, ttl),
+            sources.Refreshing(sources.trending_snapshot, ttl * 3, sessions),
+            sources.Refreshing(sources.newest_products, ttl, sessions),
             ActiveModels(check_every=ttl),
         )
 

@@ -8,6 +8,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -62,11 +63,18 @@ T = TypeVar("T")
 
 
 class Refreshing(Generic[T]):
-    """A global signal recomputed at most every ``ttl`` seconds per process. One thread recomputes
-    while the others keep serving the previous value (no thundering herd on expiry)."""
+    """A global signal recomputed at most every ``ttl`` seconds per process, stale-while-revalidate:
+    when it expires, one background thread recomputes it (in its own transaction, from ``sessions``)
+    while every request keeps the previous value, so no request ever waits for a refresh. Only the
+    very first call of a process computes inline."""
 
-    def __init__(self, compute: Callable[[Session, dt.datetime], T], ttl: float = 10.0) -> None:
-        self.compute, self.ttl = compute, ttl
+    def __init__(
+        self,
+        compute: Callable[[Session, dt.datetime], T],
+        ttl: float = 10.0,
+        sessions: Callable[[], AbstractContextManager[Session]] | None = None,
+    ) -> None:
+        self.compute, self.ttl, self.sessions = compute, ttl, sessions
         self._lock = threading.Lock()
         self._busy = False
         self._at = 0.0
@@ -74,22 +82,34 @@ class Refreshing(Generic[T]):
 
     def get(self, session: Session, now: dt.datetime) -> T:
         with self._lock:
-            fresh = time.monotonic() - self._at < self.ttl
-            if self._value is not None and (fresh or self._busy):
-                return self._value
-            self._busy = True
+            value, stale = self._value, time.monotonic() - self._at >= self.ttl
+            start = value is not None and stale and not self._busy and self.sessions is not None
+            if start:
+                self._busy = True
+        if start:
+            threading.Thread(target=self._refresh, name="yc-feed-refresh", daemon=True).start()
+        if value is not None and (not stale or self.sessions is not None or self._busy):
+            return value
+        return self._store(self.compute(session, now))
+
+    def _refresh(self) -> None:
+        assert self.sessions is not None
         try:
-            value = self.compute(session, now)
+            with self.sessions() as session:
+                self._store(self.compute(session, dt.datetime.now(dt.UTC)))
         finally:
             with self._lock:
                 self._busy = False
+
+    def _store(self, value: T) -> T:
         with self._lock:
             self._value, self._at = value, time.monotonic()
         return value
 
     def invalidate(self) -> None:
+        """Forget the value: the next call computes it afresh, inline."""
         with self._lock:
-            self._at = 0.0
+            self._value, self._at = None, 0.0
 
 
 @dataclass(frozen=True, slots=True)
