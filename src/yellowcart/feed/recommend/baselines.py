@@ -50,6 +50,21 @@ class FactorParams:
     seed: int = 0
 
 
+def fit_als(matrix: sp.csr_matrix, p: FactorParams) -> tuple[np.ndarray, np.ndarray]:
+    """implicit's ALS on a confidence matrix; returns (user factors, item factors)."""
+    with threadpool_limits(1, "blas"):  # implicit parallelises itself; nested BLAS threads thrash
+        model = AlternatingLeastSquares(
+            factors=p.factors,
+            regularization=p.regularization,
+            iterations=p.iterations,
+            alpha=p.alpha,
+            num_threads=THREADS,
+            random_state=p.seed,
+        )
+        model.fit(matrix, show_progress=False)
+    return model.user_factors, model.item_factors
+
+
 class _FactorRecommender(ScoringMixin):
     """Dot-product scores from user and item factors learned on the target behaviour."""
 
@@ -79,18 +94,7 @@ class ALSRecommender(_FactorRecommender):
     name = "als"
 
     def _train(self, matrix: sp.csr_matrix) -> None:
-        p = self.params
-        with threadpool_limits(1, "blas"):  # implicit parallelises itself; nested BLAS threads thrash
-            model = AlternatingLeastSquares(
-                factors=p.factors,
-                regularization=p.regularization,
-                iterations=p.iterations,
-                alpha=p.alpha,
-                num_threads=THREADS,
-                random_state=p.seed,
-            )
-            model.fit(matrix, show_progress=False)
-        self.user_factors, self.item_factors = model.user_factors, model.item_factors
+        self.user_factors, self.item_factors = fit_als(matrix, self.params)
 
 
 class BPRRecommender(_FactorRecommender):

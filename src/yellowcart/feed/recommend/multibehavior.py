@@ -17,13 +17,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
-from implicit.cpu.als import AlternatingLeastSquares
-from threadpoolctl import threadpool_limits
 
 from yellowcart.feed.recommend.base import Interactions
+from yellowcart.feed.recommend.baselines import FactorParams, fit_als
 from yellowcart.feed.recommend.scoring import ScoringMixin
 
-THREADS = 2
 SHARED = ("knn", "knn:target", "als", "pop", "conv")
 
 
@@ -135,19 +133,12 @@ class MultiBehaviorRecommender(ScoringMixin):
 
     def _fit_factors(self, target: sp.csr_matrix) -> None:
         """ALS on purchases plus every other behaviour as weaker confidence (each counts once more)."""
-        p = self.params
         confidence = sp.csr_matrix(target + self.engaged, dtype=np.float32)
-        with threadpool_limits(1, "blas"):  # implicit parallelises itself; nested BLAS threads thrash
-            model = AlternatingLeastSquares(
-                factors=p.factors,
-                regularization=p.regularization,
-                iterations=p.iterations,
-                alpha=p.alpha,
-                num_threads=THREADS,
-                random_state=p.seed,
-            )
-            model.fit(confidence, show_progress=False)
-        self.user_factors, self.item_factors = model.user_factors, model.item_factors
+        p = self.params
+        factors = FactorParams(
+            factors=p.factors, regularization=p.regularization, iterations=p.iterations, alpha=p.alpha, seed=p.seed
+        )
+        self.user_factors, self.item_factors = fit_als(confidence, factors)
 
     def components(self, users: np.ndarray, names: list[str] | None = None) -> dict[str, np.ndarray]:
         """Each named component as a dense (len(users), n_items) float32 array scaled per shopper."""
