@@ -129,12 +129,26 @@ def train() -> None:
     """Learn the feed's models from the interaction log; the new version is served once committed."""
     from rich.progress import Progress
 
+    from yellowcart.feed.ranker_training import train_ranker
     from yellowcart.feed.training import train as train_feed
 
+    db = _db()
     with Progress(console=console) as progress:
-        task = progress.add_task("training", total=3)
-        version = train_feed(_db(), step=lambda label: progress.update(task, description=label, advance=1))
-    console.print(f"[green]model version {version.id} active[/green]: {version.stats}")
+        task = progress.add_task("training", total=6)
+
+        def step(label: str) -> None:
+            progress.update(task, description=label, advance=1)
+
+        version = train_feed(db, step=step)
+        ranker = train_ranker(db, step=step)
+        progress.update(task, completed=6, description="done")
+    console.print(f"[green]co-engagement version {version.id} active[/green]: {version.stats}")
+    if ranker is None:
+        console.print("ranker: not enough interactions yet to learn from; the hand-set blend stays")
+    elif ranker.active:
+        console.print(f"[green]ranker version {ranker.id} active[/green]: {ranker.stats}")
+    else:
+        console.print(f"ranker did not beat the blend on held-out shoppers; not activated: {ranker.stats}")
 
 
 @eval_app.command("multibehavior")

@@ -27,8 +27,9 @@ from yellowcart.content.models import Anchor, Content, ContentStatus
 from yellowcart.db import Database, id_in
 from yellowcart.errors import InvalidInput
 from yellowcart.feed import sources
+from yellowcart.feed.ranker import RANKER_KIND, Ranker
 from yellowcart.feed.rerank import Candidate, Rules, rerank
-from yellowcart.feed.training import ActiveModels
+from yellowcart.feed.training import ActiveModels, ActiveVersion, StaticModels
 from yellowcart.inventory.service import available_by_variant
 
 BLEND = {"interest": 0.35, "co_engaged": 0.25, "seller": 0.05, "again": 0.20, "trending": 0.10, "new": 0.05}
@@ -84,7 +85,9 @@ def _in_stock(session: Session, infos: dict[int, sources.ProductInfo]) -> set[in
     return stocked | {pid for pid, info in infos.items() if info.selling_mode == "redirect"}
 
 
-def _co_engaged(session: Session, models: ActiveModels | None, engaged: dict[int, float]) -> dict[int, float]:
+def _co_engaged(
+    session: Session, models: ActiveModels | StaticModels | None, engaged: dict[int, float]
+) -> dict[int, float]:
     """Products that people who engaged with the shopper's recent products also engaged with."""
     model = models.neighbours(session) if models is not None else None
     if model is None or not engaged:
@@ -108,7 +111,8 @@ class Signals:
 
     trending: sources.Refreshing[sources.TrendingSnapshot]
     newest: sources.Refreshing[dict[int, sources.ProductInfo]]
-    models: ActiveModels | None = None
+    models: ActiveModels | StaticModels | None = None
+    ranker: ActiveVersion[Ranker] | None = None
 
     @classmethod
     def create(cls, db: Database | None = None, ttl: float = 10.0) -> Signals:
@@ -118,22 +122,71 @@ class Signals:
             sources.Refreshing(sources.trending_snapshot, ttl * 3, sessions),
             sources.Refreshing(sources.newest_products, ttl, sessions),
             ActiveModels(check_every=ttl),
+            ActiveVersion(RANKER_KIND, Ranker.from_bytes, check_every=ttl),
         )
 
     def invalidate(self) -> None:
         self.trending.invalidate()
         self.newest.invalidate()
-        if self.models is not None:
-            self.models.invalidate()
+        for model in (self.models, self.ranker):
+            if model is not None:
+                model.invalidate()
 
 
-def _score(info: sources.ProductInfo, parts: dict[str, float], fresh_after: dt.datetime) -> Candidate:
-    cand = Candidate(info.id, info.seller_id, info.category_id, is_new=info.created_at >= fresh_after)
-    parts["new"] = 1.0 if cand.is_new else 0.0
+Parts = dict[str, float]
+FEATURES = ("co_engaged", "interest", "seller", "again", "trending", "new")
+
+
+def blend(parts: Parts) -> float:
+    """The interim hand-set ranker, used until ``yellowcart train`` has produced a trained one."""
+    return sum(BLEND[name] * value for name, value in parts.items())
+
+
+@dataclass
+class Pool:
+    """Everything one shopper could be shown right now, with each candidate's source scores."""
+
+    infos: dict[int, sources.ProductInfo]
+    parts: dict[int, Parts]
+    exclude: set[int]
+
+
+def candidate_pool(
+    session: Session, *, user_id: int | None, seen: list[int], signals: Signals, now: dt.datetime
+) -> Pool:
+    """Sources -> candidates with their features, as of ``now`` (training replays the past with it)."""
+    snapshot = signals.trending.get(session, now)
+    trend = snapshot.scores
+    interest = sources.session_interest(session, user_id=user_id, now=now) if user_id else None
+    engaged = _normalise(interest.products) if interest else {}
+    cats, sellers = _affinities(session, interest.products if interest else {})
+    linked = _co_engaged(session, signals.models, engaged)
+    newest = signals.newest.get(session, now)
+    exclude = set(seen) | (interest.hidden | interest.bought if interest else set())
+    top_cats = set(sorted(cats, key=lambda c: -cats[c])[:5])
+    pool = set(snapshot.top) | set(sources.in_category(session, top_cats, 100)) | set(engaged) | set(linked)
+    infos = {**sources.sellable_products(session, pool - set(newest) - exclude, until=now), **newest}
+    fresh_after = now - dt.timedelta(days=14)
+    parts = {
+        pid: {
+            "co_engaged": linked.get(pid, 0.0),
+            "interest": cats.get(info.category_id, 0.0),
+            "seller": sellers.get(info.seller_id, 0.0),
+            "again": engaged.get(pid, 0.0),
+            "trending": trend.get(pid, 0.0),
+            "new": 1.0 if info.created_at >= fresh_after else 0.0,
+        }
+        for pid, info in infos.items()
+        if pid not in exclude
+    }
+    return Pool({pid: infos[pid] for pid in parts}, parts, exclude)
+
+
+def _candidate(info: sources.ProductInfo, parts: Parts, score: float) -> Candidate:
+    cand = Candidate(info.id, info.seller_id, info.category_id, score=score, is_new=parts["new"] > 0)
     for name, value in parts.items():
         if value > 0:
             cand.add(name, round(value, 4))
-    cand.score = sum(BLEND[name] * value for name, value in parts.items())
     return cand
 
 
@@ -147,46 +200,16 @@ def build_feed(
     now: dt.datetime,
     rules: Rules = Rules(),
 ) -> FeedResult:
-    snapshot = signals.trending.get(session, now)
-    trend = snapshot.scores
-    interest = sources.session_interest(session, user_id=user_id, now=now) if user_id else None
-    engaged = _normalise(interest.products) if interest else {}
-    cats, sellers = _affinities(session, interest.products if interest else {})
-    linked = _co_engaged(session, signals.models, engaged)
-    newest = signals.newest.get(session, now)
-    exclude = set(seen) | (interest.hidden | interest.bought if interest else set())
-    pool = (
-        (
-            set(snapshot.top)
-            | set(sources.in_category(session, set(sorted(cats, key=lambda c: -cats[c])[:5]), 100))
-            | set(engaged)
-            | set(linked)
-        )
-        - set(newest)
-        - exclude
-    )
-    infos = {**sources.sellable_products(session, pool), **newest}
-    fresh_after = now - dt.timedelta(days=14)
-    candidates = [
-        _score(
-            info,
-            {
-                "co_engaged": linked.get(pid, 0.0),
-                "interest": cats.get(info.category_id, 0.0),
-                "seller": sellers.get(info.seller_id, 0.0),
-                "again": engaged.get(pid, 0.0),
-                "trending": trend.get(pid, 0.0),
-            },
-            fresh_after,
-        )
-        for pid, info in infos.items()
-        if pid not in exclude
-    ]
+    pool = candidate_pool(session, user_id=user_id, seen=seen, signals=signals, now=now)
+    ranker = signals.ranker.get(session) if signals.ranker is not None else None
+    pids = list(pool.parts)
+    scores = ranker.score_many([pool.parts[p] for p in pids]) if ranker else [blend(pool.parts[p]) for p in pids]
+    candidates = [_candidate(pool.infos[p], pool.parts[p], float(s)) for p, s in zip(pids, scores, strict=True)]
     # Stock is checked only for the front of the queue (plus every new listing, for exploration).
     front = sorted(candidates, key=lambda c: -c.score)[: max(limit * 6, 120)]
     front_ids = {c.product_id for c in front} | {c.product_id for c in candidates if c.is_new}
-    sellable = _in_stock(session, {pid: infos[pid] for pid in front_ids})
-    picks = rerank(candidates, limit=limit, sellable=sellable, exclude=exclude, rules=rules)
+    sellable = _in_stock(session, {pid: pool.infos[pid] for pid in front_ids})
+    picks = rerank(candidates, limit=limit, sellable=sellable, exclude=pool.exclude, rules=rules)
     return FeedResult(picks, seen + [c.product_id for c in picks])
 
 

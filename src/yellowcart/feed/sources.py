@@ -10,12 +10,13 @@ from collections import defaultdict
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, TypeVarTuple
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy.orm import Session, aliased
 
 from yellowcart.catalog.models import Product, ProductStatus
+from yellowcart.content.models import Anchor
 from yellowcart.db import id_in
 from yellowcart.interactions.models import EventType, InteractionEvent
 from yellowcart.sellers.models import Seller, SellerStatus
@@ -36,6 +37,21 @@ WEIGHTS: dict[EventType, float] = {
 }
 
 
+#: The product an interaction is about: the one named, or else the first listing the content tags
+#: (a view of a video with a yellow cart is interest in what the cart sells).
+_LEAD = aliased(Anchor)
+EVENT_PRODUCT = func.coalesce(InteractionEvent.product_id, _LEAD.product_id)
+
+
+Row = TypeVarTuple("Row")
+
+
+def with_event_product(query: Select[*Row]) -> Select[*Row]:
+    """Join what ``EVENT_PRODUCT`` needs and keep only events that resolve to a product."""
+    joined = query.outerjoin(_LEAD, and_(_LEAD.content_id == InteractionEvent.content_id, _LEAD.position == 0))
+    return joined.where(EVENT_PRODUCT.is_not(None))
+
+
 @dataclass(frozen=True, slots=True)
 class ProductInfo:
     id: int
@@ -45,7 +61,9 @@ class ProductInfo:
     selling_mode: str
 
 
-def sellable_products(session: Session, ids: set[int] | None = None, *, newest: int = 0) -> dict[int, ProductInfo]:
+def sellable_products(
+    session: Session, ids: set[int] | None = None, *, newest: int = 0, until: dt.datetime | None = None
+) -> dict[int, ProductInfo]:
     """Active listings of active sellers (by id, or the ``newest`` ones)."""
     query = (
         select(Product.id, Product.seller_id, Product.category_id, Product.created_at, Product.selling_mode)
@@ -54,6 +72,8 @@ def sellable_products(session: Session, ids: set[int] | None = None, *, newest: 
     )
     if ids is not None:
         query = query.where(id_in(session, Product.id, ids))
+    if until is not None:
+        query = query.where(Product.created_at <= until)
     if newest:
         query = query.order_by(Product.created_at.desc(), Product.id.desc()).limit(newest)
     return {row[0]: ProductInfo(row[0], row[1], row[2], row[3], str(row[4])) for row in session.execute(query)}
@@ -132,9 +152,12 @@ def trending_scores(session: Session, now: dt.datetime) -> dict[int, float]:
     """Time-weighted engagement per product over the last week (the last day counts fully, older 30%)."""
     recent = case((InteractionEvent.occurred_at >= now - dt.timedelta(days=1), 1.0), else_=0.3)
     rows = session.execute(
-        select(InteractionEvent.product_id, InteractionEvent.type, func.sum(recent))
-        .where(InteractionEvent.product_id.is_not(None), InteractionEvent.occurred_at >= now - dt.timedelta(days=7))
-        .group_by(InteractionEvent.product_id, InteractionEvent.type)
+        with_event_product(select(EVENT_PRODUCT, InteractionEvent.type, func.sum(recent)))
+        .where(
+            InteractionEvent.occurred_at >= now - dt.timedelta(days=7),
+            InteractionEvent.occurred_at <= now,  # point in time: training replays the past with this
+        )
+        .group_by(EVENT_PRODUCT, InteractionEvent.type)
     )
     totals: dict[int, float] = defaultdict(float)
     for product_id, kind, weight in rows:
@@ -144,7 +167,7 @@ def trending_scores(session: Session, now: dt.datetime) -> dict[int, float]:
 
 def newest_products(session: Session, now: dt.datetime) -> dict[int, ProductInfo]:
     """The latest sellable listings: cold start, in the feed within one refresh of going active."""
-    return sellable_products(session, newest=60)
+    return sellable_products(session, newest=60, until=now)
 
 
 @dataclass
@@ -158,8 +181,11 @@ class SessionInterest:
 
 def session_interest(session: Session, *, user_id: int, now: dt.datetime, last: int = 100) -> SessionInterest:
     rows = session.execute(
-        select(InteractionEvent.product_id, InteractionEvent.type, InteractionEvent.occurred_at)
-        .where(InteractionEvent.user_id == user_id, InteractionEvent.product_id.is_not(None))
+        with_event_product(select(EVENT_PRODUCT, InteractionEvent.type, InteractionEvent.occurred_at))
+        .where(
+            InteractionEvent.user_id == user_id,
+            InteractionEvent.occurred_at <= now,
+        )
         .order_by(InteractionEvent.occurred_at.desc(), InteractionEvent.id.desc())
         .limit(last)
     )

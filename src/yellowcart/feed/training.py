@@ -7,11 +7,13 @@ committed, then each process picks it up on its next check (``ActiveModels``).
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from yellowcart.db import Database
 from yellowcart.feed.models import ModelVersion
-from yellowcart.feed.sources import WEIGHTS
+from yellowcart.feed.sources import EVENT_PRODUCT, WEIGHTS, with_event_product
 from yellowcart.interactions.models import EventType, InteractionEvent
 
 KIND = "item_neighbours"
@@ -53,13 +55,14 @@ class Neighbours:
             return cls(data["items"], data["ids"], data["scores"])
 
 
-def engagement_matrix(session: Session) -> tuple[sp.csr_matrix, np.ndarray]:
-    """users x products, each cell the summed interest weight (watch time raises a view's weight)."""
+def engagement_matrix(session: Session, until: dt.datetime | None = None) -> tuple[sp.csr_matrix, np.ndarray]:
+    """users x products, each cell the summed interest weight (watch time raises a view's weight);
+    ``until`` replays the past (ranker training must not see the future)."""
     rows = session.execute(
-        select(
-            InteractionEvent.user_id, InteractionEvent.product_id, InteractionEvent.type, InteractionEvent.completion
+        with_event_product(
+            select(InteractionEvent.user_id, EVENT_PRODUCT, InteractionEvent.type, InteractionEvent.completion)
         )
-        .where(InteractionEvent.product_id.is_not(None))
+        .where(InteractionEvent.occurred_at <= until if until is not None else InteractionEvent.id.is_not(None))
         .execution_options(yield_per=50_000)
     )
     users, items, values = [], [], []
@@ -109,6 +112,17 @@ def co_engagement(matrix: sp.csr_matrix, item_ids: np.ndarray, k: int = NEIGHBOU
     return Neighbours(item_ids, ids, scores)
 
 
+def activate(session: Session, *, kind: str, artifact: bytes, stats: dict[str, Any]) -> ModelVersion:
+    """Store a new version of ``kind`` and make it the active one, in the caller's transaction."""
+    version = ModelVersion(kind=kind, active=False, artifact=artifact, stats=stats)
+    session.add(version)
+    session.flush()
+    session.execute(update(ModelVersion).where(ModelVersion.kind == kind).values(active=False))
+    version.active = True
+    _prune(session, kind)
+    return version
+
+
 def train(db: Database, *, step: Callable[[str], None] = lambda _: None) -> ModelVersion:
     """Build, store and activate a new co-engagement version; returns it."""
     started = time.perf_counter()
@@ -125,42 +139,55 @@ def train(db: Database, *, step: Callable[[str], None] = lambda _: None) -> Mode
         "seconds": round(time.perf_counter() - started, 2),
     }
     with db.transaction() as session:
-        version = ModelVersion(kind=KIND, active=False, artifact=model.to_bytes(), stats=stats)
-        session.add(version)
-        session.flush()
-        session.execute(update(ModelVersion).where(ModelVersion.kind == KIND).values(active=False))
-        version.active = True
-        _prune(session)
-    return version
+        return activate(session, kind=KIND, artifact=model.to_bytes(), stats=stats)
 
 
-def _prune(session: Session) -> None:
+def _prune(session: Session, kind: str) -> None:
     old = session.scalars(
-        select(ModelVersion.id).where(ModelVersion.kind == KIND).order_by(ModelVersion.id.desc()).offset(KEEP_VERSIONS)
+        select(ModelVersion.id).where(ModelVersion.kind == kind).order_by(ModelVersion.id.desc()).offset(KEEP_VERSIONS)
     ).all()
     for version_id in old:
         session.delete(session.get(ModelVersion, version_id))
 
 
-class ActiveModels:
-    """The serving side: the active version, reloaded when another process trained a newer one."""
+class StaticModels:
+    """A fixed co-engagement model (ranker training replays the past with one fitted before it)."""
 
-    def __init__(self, check_every: float = 10.0) -> None:
-        self.check_every = check_every
+    def __init__(self, model: Neighbours | None) -> None:
+        self.model = model
+
+    def neighbours(self, session: Session) -> Neighbours | None:
+        return self.model
+
+    def invalidate(self) -> None:
+        return None
+
+
+M = TypeVar("M")
+
+
+class ActiveVersion(Generic[M]):
+    """The serving side of one model kind: the active version, reloaded when another process trained
+    a newer one (checked at most every ``check_every`` seconds)."""
+
+    def __init__(self, kind: str, load: Callable[[bytes], M], check_every: float = 10.0) -> None:
+        self.kind, self.load, self.check_every = kind, load, check_every
         self._lock = threading.Lock()
         self._checked = 0.0
         self._version: int | None = None
-        self._model: Neighbours | None = None
+        self._model: M | None = None
 
-    def neighbours(self, session: Session) -> Neighbours | None:
+    def get(self, session: Session) -> M | None:
         with self._lock:
             if time.monotonic() - self._checked < self.check_every:
                 return self._model
             self._checked = time.monotonic()
-        active = session.scalar(select(ModelVersion.id).where(ModelVersion.kind == KIND, ModelVersion.active.is_(True)))
+        active = session.scalar(
+            select(ModelVersion.id).where(ModelVersion.kind == self.kind, ModelVersion.active.is_(True))
+        )
         if active is not None and active != self._version:
             raw = session.scalar(select(ModelVersion.artifact).where(ModelVersion.id == active))
-            model = Neighbours.from_bytes(raw) if raw else None
+            model = self.load(raw) if raw else None
             with self._lock:
                 self._version, self._model = active, model
         return self._model
@@ -168,3 +195,13 @@ class ActiveModels:
     def invalidate(self) -> None:
         with self._lock:
             self._checked = 0.0
+
+
+class ActiveModels(ActiveVersion[Neighbours]):
+    """The active co-engagement model."""
+
+    def __init__(self, check_every: float = 10.0) -> None:
+        super().__init__(KIND, Neighbours.from_bytes, check_every)
+
+    def neighbours(self, session: Session) -> Neighbours | None:
+        return self.get(session)
