@@ -12,9 +12,7 @@ from __future__ import annotations
 import json
 import os
 import random
-import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -25,6 +23,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from flash_sale import drop_database, free_port, scratch_database, start_server
+from wrk_runner import run_wrk
 from yellowcart.auth.service import hash_token
 from yellowcart.db import Database, utcnow
 from yellowcart.feed.training import train
@@ -141,37 +140,8 @@ request = function()
   n = n + 1
   return wrk.format("GET", "__PATH__", {["Authorization"] = "Bearer " .. tokens[(n % #tokens) + 1]})
 end
-done = function(summary, latency, requests)
-  io.write(string.format('WRK {"p50_us": %d, "p99_us": %d, "requests": %d, "duration_us": %d, "non2xx": %d}',
-    latency:percentile(50), latency:percentile(99), summary.requests, summary.duration, summary.errors.status))
-  io.write("\\n")
-end
 """.replace("__TOKENS__", ", ".join(f'"{t}"' for t in tokens)).replace("__PATH__", path)
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-        fh.write(script)
-    try:
-        out = subprocess.run(
-            [
-                "wrk",
-                "-t",
-                "2",
-                "-c",
-                str(CLIENTS),
-                "-d",
-                f"{SECONDS}s",
-                "--timeout",
-                "10s",
-                "-s",
-                fh.name,
-                f"http://127.0.0.1:{port}",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    finally:
-        os.unlink(fh.name)
-    stats = json.loads(next(line for line in out.splitlines() if line.startswith("WRK "))[4:])
+    stats = run_wrk(script, f"http://127.0.0.1:{port}", connections=CLIENTS, seconds=SECONDS, timeout_s=10)
     return {
         "p50_ms": stats["p50_us"] / 1000,
         "p99_ms": stats["p99_us"] / 1000,

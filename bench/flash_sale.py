@@ -18,7 +18,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -28,6 +27,7 @@ import psycopg
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from wrk_runner import run_wrk
 from yellowcart.auth.models import Role
 from yellowcart.auth.service import create_token, create_user
 from yellowcart.catalog.models import Category, Product, ProductStatus, Variant
@@ -159,50 +159,18 @@ response = function(status, headers, body)
   if status == 409 then wrk.thread:stop() end  -- sold out: this thread is done
 end
 
-done = function(summary, latency, requests)
-  io.write(string.format('WRK {"p50_us": %%d, "p99_us": %%d, "requests": %%d, "duration_us": %%d, "non2xx": %%d}',
-    latency:percentile(50), latency:percentile(99), summary.requests, summary.duration, summary.errors.status))
-  io.write("\\n")
-end
 """
 
 
 def run_sale_wrk(port: int, sku: str, tokens: list[str]) -> tuple[float, float, float, dict[str, int]]:
-    """Load from wrk (a C client): on a 2-core machine a Python client would measure itself."""
+    """Load from wrk; each of its threads stops at its first 409 (sold out)."""
     body = json.dumps(
         {"items": [{"sku": sku, "quantity": 1}], "shipping_address": ADDRESS, "payment_method": "tok_visa"}
     )
     script = WRK_SCRIPT % {"tokens": ", ".join(f'"{t}"' for t in tokens), "body": body}
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-        fh.write(script)
-    try:
-        out = subprocess.run(
-            [
-                "wrk",
-                "-t",
-                "2",
-                "-c",
-                str(CLIENTS),
-                "-d",
-                f"{WRK_SECONDS}s",
-                "--timeout",
-                "30s",
-                "-s",
-                fh.name,
-                f"http://127.0.0.1:{port}",
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if out.returncode != 0 or "WRK " not in out.stdout:
-            raise RuntimeError(f"wrk failed: {out.stdout[-2000:]} {out.stderr[-2000:]}")
-        out = out.stdout
-    finally:
-        os.unlink(fh.name)
-    stats = json.loads(next(line for line in out.splitlines() if line.startswith("WRK "))[4:])
-    # wrk always runs for -d; each of its threads stops at its first 409 (sold out), so the sale's own
-    # duration is read from the database: first order placed to last order paid (server clock).
+    stats = run_wrk(script, f"http://127.0.0.1:{port}", connections=CLIENTS, seconds=WRK_SECONDS)
+    # wrk always runs for -d, so the sale's own duration is read from the database afterwards:
+    # first order placed to last order paid (server clock).
     return 0.0, stats["p50_us"] / 1000, stats["p99_us"] / 1000, stats
 
 
