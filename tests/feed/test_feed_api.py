@@ -97,3 +97,31 @@ def test_anonymous_trending_and_new_listing_at_once(server: LiveServer, market: 
         server.container.feed_signals.invalidate()  # what a refresh period (10 s) does by itself
         again = [i for i in _feed(c, limit=10)["items"] if i["product"]["id"] == brand_new]
     assert again and again[0]["why"]["sources"].get("new") == 1.0
+
+
+def test_followed_creator_content_reaches_the_feed(server: LiveServer, market: Market) -> None:
+    sellers = [market.seller(f"s{i}") for i in range(4)]
+    usual = [_pid(market, market.product(sellers[i % 2], category="beauty")) for i in range(8)]
+    control = _pid(market, market.product(sellers[2], category="garden", title="Plain trowel"))
+    tagged = _pid(market, market.product(sellers[3], category="garden", title="Creator pick"))
+    creator = market.user("cr", Role.CREATOR)
+    with server.client(creator) as c:
+        video = {"title": "Garden haul", "duration_s": 30, "product_ids": [tagged], "status": "published"}
+        assert c.post("/v1/content", json=video).status_code == 201
+    shopper = market.user("fan", Role.SHOPPER)
+    with server.client(shopper) as c:
+        _events(c, ("like", usual[0]))
+        before = {i["product"]["id"]: i for i in _feed(c, limit=20)["items"]}
+        follow = {
+            "client_event_id": "f1",
+            "type": "follow",
+            "target_user_id": market.users["cr"],
+            "occurred_at": utcnow().isoformat(),
+        }
+        assert c.post("/v1/events", json={"events": [follow]}).json()["accepted"] == 1
+        after = [i["product"]["id"] for i in _feed(c, limit=20)["items"]]
+        picked = {i["product"]["id"]: i for i in _feed(c, limit=20)["items"]}
+    assert "followed" not in before[tagged]["why"]["sources"]
+    assert picked[tagged]["why"]["sources"]["followed"] == 1.0
+    assert after.index(tagged) < after.index(control)  # following the creator lifts what they tag
+    assert picked[tagged]["kind"] == "video"  # shown through the creator's video

@@ -32,7 +32,15 @@ from yellowcart.feed.rerank import Candidate, Rules, rerank
 from yellowcart.feed.training import ActiveModels, ActiveVersion, StaticModels
 from yellowcart.inventory.service import available_by_variant
 
-BLEND = {"interest": 0.35, "co_engaged": 0.25, "seller": 0.05, "again": 0.20, "trending": 0.10, "new": 0.05}
+BLEND = {
+    "interest": 0.35,
+    "co_engaged": 0.25,
+    "again": 0.20,
+    "followed": 0.15,
+    "trending": 0.10,
+    "seller": 0.05,
+    "new": 0.05,
+}
 MAX_SEEN = 600
 
 
@@ -134,7 +142,7 @@ class Signals:
 
 
 Parts = dict[str, float]
-FEATURES = ("co_engaged", "interest", "seller", "again", "trending", "new")
+FEATURES = ("co_engaged", "interest", "seller", "again", "trending", "new", "followed")
 
 
 def blend(parts: Parts) -> float:
@@ -161,10 +169,12 @@ def candidate_pool(
     engaged = _normalise(interest.products) if interest else {}
     cats, sellers = _affinities(session, interest.products if interest else {})
     linked = _co_engaged(session, signals.models, engaged)
+    followed = sources.followed_creators_products(session, user_id=user_id, now=now) if user_id else {}
     newest = signals.newest.get(session, now)
     exclude = set(seen) | (interest.hidden | interest.bought if interest else set())
     top_cats = set(sorted(cats, key=lambda c: -cats[c])[:5])
     pool = set(snapshot.top) | set(sources.in_category(session, top_cats, 100)) | set(engaged) | set(linked)
+    pool |= set(followed)
     infos = {**sources.sellable_products(session, pool - set(newest) - exclude, until=now), **newest}
     fresh_after = now - dt.timedelta(days=14)
     parts = {
@@ -175,6 +185,7 @@ def candidate_pool(
             "again": engaged.get(pid, 0.0),
             "trending": trend.get(pid, 0.0),
             "new": 1.0 if info.created_at >= fresh_after else 0.0,
+            "followed": followed.get(pid, 0.0),
         }
         for pid, info in infos.items()
         if pid not in exclude

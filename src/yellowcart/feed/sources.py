@@ -16,7 +16,7 @@ from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from yellowcart.catalog.models import Product, ProductStatus
-from yellowcart.content.models import Anchor
+from yellowcart.content.models import Anchor, Content, ContentStatus
 from yellowcart.db import id_in
 from yellowcart.interactions.models import EventType, InteractionEvent
 from yellowcart.sellers.models import Seller, SellerStatus
@@ -215,3 +215,32 @@ def in_category(session: Session, category_ids: set[int], limit: int) -> list[in
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+def followed_creators_products(
+    session: Session, *, user_id: int, now: dt.datetime, days: int = 30, limit: int = 100
+) -> dict[int, float]:
+    """Listings tagged in recent content of the creators and sellers the shopper follows, newest
+    first (score decays with the content's rank)."""
+    followed = select(InteractionEvent.target_user_id).where(
+        InteractionEvent.user_id == user_id,
+        InteractionEvent.type == EventType.FOLLOW,
+        InteractionEvent.target_user_id.is_not(None),
+        InteractionEvent.occurred_at <= now,
+    )
+    rows = session.execute(
+        select(Anchor.product_id)
+        .join(Content, Content.id == Anchor.content_id)
+        .where(
+            Content.owner_user_id.in_(followed),
+            Content.status == ContentStatus.PUBLISHED,
+            Content.published_at >= now - dt.timedelta(days=days),
+            Content.published_at <= now,
+        )
+        .order_by(Content.published_at.desc(), Content.id.desc(), Anchor.position)
+        .limit(limit)
+    ).scalars()
+    scores: dict[int, float] = {}
+    for rank, product_id in enumerate(rows):
+        scores.setdefault(int(product_id), 1.0 / (1.0 + rank / 10))
+    return scores
