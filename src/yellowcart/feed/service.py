@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from yellowcart.catalog.models import Product, Variant
+from yellowcart.catalog.models import Category, Product, Variant
 from yellowcart.content.models import Anchor, Content, ContentStatus
 from yellowcart.db import Database, id_in
 from yellowcart.errors import InvalidInput
-from yellowcart.feed import sources
+from yellowcart.feed import sources, text
 from yellowcart.feed.ranker import RANKER_KIND, Ranker
 from yellowcart.feed.rerank import Candidate, Rules, rerank
 from yellowcart.feed.training import ActiveModels, ActiveVersion, StaticModels
@@ -40,6 +40,7 @@ BLEND = {
     "trending": 0.10,
     "seller": 0.05,
     "new": 0.05,
+    "similar": 0.15,
 }
 MAX_SEEN = 600
 
@@ -107,6 +108,24 @@ def _co_engaged(
     return _normalise(dict(sorted(scores.items(), key=lambda kv: -kv[1])[:150]))
 
 
+def _similar_new(
+    session: Session, newest: dict[int, sources.ProductInfo], engaged: dict[int, float]
+) -> dict[int, float]:
+    """Cold start: how close each new listing's words are to what the shopper engaged with most."""
+    liked = dict(sorted(engaged.items(), key=lambda kv: -kv[1])[:10])
+    if not liked or not newest:
+        return {}
+    ids = set(liked) | set(newest)
+    rows = session.execute(
+        select(Product.id, Product.title, Product.brand, Category.name)
+        .join(Category, Category.id == Product.category_id)
+        .where(id_in(session, Product.id, ids))
+    )
+    bags = {pid: text.words(title, brand, category) for pid, title, brand, category in rows}
+    candidates = {pid: bags[pid] for pid in newest if pid in bags and pid not in liked}
+    return text.affinity(candidates, [(bags[pid], weight) for pid, weight in liked.items() if pid in bags])
+
+
 @dataclass
 class FeedResult:
     picks: list[Candidate]
@@ -142,7 +161,7 @@ class Signals:
 
 
 Parts = dict[str, float]
-FEATURES = ("co_engaged", "interest", "seller", "again", "trending", "new", "followed")
+FEATURES = ("co_engaged", "interest", "seller", "again", "trending", "new", "followed", "similar")
 
 
 def blend(parts: Parts) -> float:
@@ -176,6 +195,7 @@ def candidate_pool(
     pool = set(snapshot.top) | set(sources.in_category(session, top_cats, 100)) | set(engaged) | set(linked)
     pool |= set(followed)
     infos = {**sources.sellable_products(session, pool - set(newest) - exclude, until=now), **newest}
+    similar = _similar_new(session, newest, engaged)
     fresh_after = now - dt.timedelta(days=14)
     parts = {
         pid: {
@@ -186,6 +206,7 @@ def candidate_pool(
             "trending": trend.get(pid, 0.0),
             "new": 1.0 if info.created_at >= fresh_after else 0.0,
             "followed": followed.get(pid, 0.0),
+            "similar": similar.get(pid, 0.0),
         }
         for pid, info in infos.items()
         if pid not in exclude
