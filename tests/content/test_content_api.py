@@ -50,3 +50,12 @@ def test_creator_publishes_video_with_anchors(server: LiveServer, market: Market
         assert removed.status_code == 200 and removed.json()["status"] == "removed"
     with server.client() as c:
         assert c.get(f"/v1/content/{video['id']}").status_code == 404
+
+
+def test_naive_schedule_time_is_a_clear_422(server: LiveServer, market: Market) -> None:
+    with server.client(market.user("host", Role.CREATOR)) as c:
+        live = {"kind": "live", "title": "Friday drop", "scheduled_at": "2026-12-01T18:00:00"}
+        r = c.post("/v1/content", json=live)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "scheduled_at"
+        ok = c.post("/v1/content", json={**live, "scheduled_at": "2026-12-01T18:00:00Z"})
+        assert ok.status_code == 201 and ok.json()["live_state"] == "scheduled"

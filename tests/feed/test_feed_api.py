@@ -125,3 +125,14 @@ def test_followed_creator_content_reaches_the_feed(server: LiveServer, market: M
     assert picked[tagged]["why"]["sources"]["followed"] == 1.0
     assert after.index(tagged) < after.index(control)  # following the creator lifts what they tag
     assert picked[tagged]["kind"] == "video"  # shown through the creator's video
+
+
+def test_hostile_cursor_is_refused_without_inflating(server: LiveServer, market: Market) -> None:
+    import base64
+    import zlib
+
+    bomb = base64.urlsafe_b64encode(zlib.compress(b"[" + b"1," * 1_000_000 + b"1]", 9)).decode().rstrip("=")
+    assert len(bomb) < 4096  # fits the query parameter limit, inflates to 2 MB
+    with server.client() as c:
+        r = c.get("/v1/feed", params={"cursor": bomb})
+        assert r.status_code == 422 and r.json()["field"] == "cursor"

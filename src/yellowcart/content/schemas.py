@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from yellowcart.content.models import ContentKind, ContentStatus, LiveState
 from yellowcart.db import MAX_ID
@@ -25,7 +25,9 @@ class ContentIn(BaseModel):
     poster_ref: str | None = Field(default=None, max_length=500, pattern=r"^(https://|/static/)")
     product_ids: list[ProductRef] = Field(default_factory=list, max_length=20, description="Anchored listings")
     status: ContentStatus = ContentStatus.DRAFT
-    scheduled_at: dt.datetime | None = Field(default=None, description="Live rooms: when the stream starts")
+    scheduled_at: AwareDatetime | None = Field(
+        default=None, description="Live rooms: when the stream starts (a UTC offset is required)"
+    )
 
 
 class ContentPatch(BaseModel):

@@ -43,6 +43,7 @@ BLEND = {
     "similar": 0.15,
 }
 MAX_SEEN = 600
+MAX_CURSOR_BYTES = 16_384  # 600 ids as JSON stay well under this
 
 
 def encode_seen(seen: list[int]) -> str:
@@ -54,7 +55,10 @@ def decode_seen(cursor: str | None) -> list[int]:
     if not cursor:
         return []
     try:
-        raw = zlib.decompress(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)), bufsize=65536)
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)), MAX_CURSOR_BYTES)
+        if inflater.unconsumed_tail:  # a forged cursor that inflates past any real one: refuse, do not grow
+            raise ValueError("cursor too large")
         seen = json.loads(raw)
         if not isinstance(seen, list) or not all(isinstance(i, int) for i in seen):
             raise ValueError("not a list of ids")
