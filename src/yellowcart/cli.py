@@ -129,20 +129,24 @@ def train() -> None:
     """Learn the feed's models from the interaction log; the new version is served once committed."""
     from rich.progress import Progress
 
+    from yellowcart.feed.engines import train_engines
     from yellowcart.feed.ranker_training import train_ranker
     from yellowcart.feed.training import train as train_feed
 
     db = _db()
     with Progress(console=console) as progress:
-        task = progress.add_task("training", total=6)
+        task = progress.add_task("training", total=12)
 
         def step(label: str) -> None:
             progress.update(task, description=label, advance=1)
 
         version = train_feed(db, step=step)
+        engines = train_engines(db, step=step)
         ranker = train_ranker(db, step=step)
-        progress.update(task, completed=6, description="done")
+        progress.update(task, completed=12, description="done")
     console.print(f"[green]co-engagement version {version.id} active[/green]: {version.stats}")
+    if engines is not None:
+        console.print(f"[green]engines version {engines.id} active[/green]: {engines.stats}")
     if ranker is None:
         console.print("ranker: not enough interactions yet to learn from; the hand-set blend stays")
     elif ranker.active:

@@ -11,7 +11,10 @@ from support import LiveServer, Market
 from yellowcart.auth.models import Role
 from yellowcart.catalog.models import Product, Variant
 from yellowcart.db import utcnow
-from yellowcart.feed.ranker import RANKER_KIND, Ranker
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from yellowcart.feed.ranker import RANKER_KIND, LogisticRanker, TreeRanker, load_ranker
 from yellowcart.feed.ranker_training import train_ranker
 from yellowcart.feed.training import ActiveVersion
 
@@ -22,11 +25,26 @@ def _pid(market: Market, sku: str) -> int:
 
 
 def test_ranker_roundtrip_and_monotone() -> None:
-    ranker = Ranker(("again", "trending"), (2.0, 0.5), -1.0)
-    again = Ranker.from_bytes(ranker.to_bytes())
+    ranker = LogisticRanker(("again", "trending"), (2.0, 0.5), -1.0)
+    again = load_ranker(ranker.to_bytes())
     assert again == ranker
-    low, high = again.score_many([{"again": 0.0}, {"again": 1.0, "trending": 1.0}])
+    # columns come by name: a feature the ranker does not know is ignored, one it lacks counts as 0
+    x = np.array([[0.0, 0.0, 5.0], [1.0, 1.0, 5.0]])
+    low, high = again.score_matrix(x, ("again", "trending", "unknown"))
     assert 0 < low < high < 1
+    assert again.score_matrix(x[:, :1], ("again",))[1] < high
+
+
+def test_tree_ranker_learns_an_interaction_and_round_trips() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.random((4000, 2))
+    y = (x[:, 0] > 0.5) & (x[:, 1] > 0.5)  # only both together: no linear model can say this
+    ranker = TreeRanker(("a", "b"), HistGradientBoostingClassifier(random_state=0).fit(x, y))
+    again = load_ranker(ranker.to_bytes())
+    probe = np.array([[0.9, 0.9], [0.9, 0.1], [0.1, 0.9]])
+    scores = again.score_matrix(probe, ("a", "b"))
+    assert scores[0] > 0.9 and scores[1] < 0.1 and scores[2] < 0.1
+    assert np.allclose(scores, ranker.score_matrix(probe, ("a", "b")))
 
 
 def test_ranker_is_trained_from_the_log_and_judged_before_activation(server: LiveServer, market: Market) -> None:
@@ -60,7 +78,9 @@ def test_ranker_is_trained_from_the_log_and_judged_before_activation(server: Liv
     assert stats["positives"] >= 30 and stats["users"] == 80
     assert 0.5 < stats["auc"] <= 1.0 and 0.0 <= stats["blend_auc"] <= 1.0
     assert stats["activated"] is (stats["auc"] > stats["blend_auc"]) is version.active
-    assert stats["coef"]["again"] > 0  # what you liked and did not buy yet is what you come back for
+    assert set(stats["choice_auc"]) == {"logistic", "trees"} and stats["kind"] in stats["choice_auc"]
+    if stats["kind"] == "logistic":  # what you liked and did not buy yet is what you come back for
+        assert stats["coef"]["again"] > 0
     with server.container.db.transaction() as session:
-        served = ActiveVersion(RANKER_KIND, Ranker.from_bytes, check_every=0).get(session)
+        served = ActiveVersion(RANKER_KIND, load_ranker, check_every=0).get(session)
     assert (served is not None) is version.active

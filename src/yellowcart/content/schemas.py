@@ -38,6 +38,12 @@ class ContentPatch(BaseModel):
     hashtags: list[Hashtag] | None = Field(default=None, max_length=30)
     status: ContentStatus | None = None
     product_ids: list[ProductRef] | None = Field(default=None, max_length=20)
+    live_state: LiveState | None = Field(
+        default=None, description="Live rooms: scheduled -> live (goes on air, published) -> ended; never back"
+    )
+    pinned_product_id: ProductRef | None = Field(
+        default=None, description="Live rooms on air: the one anchored listing pinned now (null unpins)"
+    )
 
 
 class AnchorOut(BaseModel):

@@ -13,7 +13,7 @@ from yellowcart.catalog.models import Product, ProductStatus
 from yellowcart.content.models import Anchor, Content, ContentKind, ContentStatus, LiveState
 from yellowcart.content.schemas import ContentIn, ContentPatch
 from yellowcart.db import utcnow
-from yellowcart.errors import Forbidden, InvalidInput, NotFound
+from yellowcart.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 AUTHORS = frozenset({Role.CREATOR, Role.SELLER})
 
@@ -86,5 +86,46 @@ def update_content(session: Session, *, principal: Principal, content_id: int, p
         if patch.status is ContentStatus.PUBLISHED and content.published_at is None:
             content.published_at = utcnow()
         content.status = patch.status
+    if patch.live_state is not None:
+        _move_live(content, patch.live_state)
+    if "pinned_product_id" in patch.model_fields_set:
+        _pin(content, patch.pinned_product_id)
     session.flush()
     return content
+
+
+_LIVE_MOVES = {
+    (LiveState.SCHEDULED, LiveState.LIVE),
+    (LiveState.LIVE, LiveState.ENDED),
+    (LiveState.SCHEDULED, LiveState.ENDED),
+}
+
+
+def _move_live(content: Content, state: LiveState) -> None:
+    """A live room goes on air once (and is published then) and ends once; nothing goes back."""
+    if content.kind is not ContentKind.LIVE:
+        raise InvalidInput("Only live rooms have a live state.", field="live_state")
+    if content.live_state is state:
+        return
+    if (content.live_state, state) not in _LIVE_MOVES:
+        raise Conflict(f"A live room cannot go from {content.live_state} to {state}.", field="live_state")
+    if content.status is ContentStatus.REMOVED:
+        raise Conflict("Removed content cannot go on air.", field="live_state")
+    content.live_state = state
+    if state is LiveState.LIVE:
+        content.status = ContentStatus.PUBLISHED
+        content.published_at = content.published_at or utcnow()
+    else:
+        content.pinned_product_id = None
+
+
+def _pin(content: Content, product_id: int | None) -> None:
+    """One of the room's anchored listings, while it is on air (``None`` unpins)."""
+    if product_id is None:
+        content.pinned_product_id = None
+        return
+    if content.kind is not ContentKind.LIVE or content.live_state is not LiveState.LIVE:
+        raise Conflict("Only a live room on air can pin a listing.", field="pinned_product_id")
+    if product_id not in {a.product_id for a in content.anchors}:
+        raise InvalidInput("Pin one of the room's anchored listings.", field="pinned_product_id")
+    content.pinned_product_id = product_id

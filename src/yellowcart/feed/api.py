@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from yellowcart.catalog.models import Product
-from yellowcart.db import utcnow
+from yellowcart.catalog.models import Product, Variant
+from yellowcart.db import id_in, utcnow
 from yellowcart.feed import service
-from yellowcart.feed.rerank import Candidate
+from yellowcart.feed.catalogue import ContentSnapshot
 from yellowcart.feed.schemas import ContentCard, FeedItem, FeedPage, ProductCard, Why
 from yellowcart.http import App, Db, MaybeCaller, problems
 from yellowcart.sellers.models import Seller
@@ -19,43 +19,55 @@ from yellowcart.sellers.models import Seller
 router = APIRouter(tags=["feed"])
 
 
-def _cards(session: Session, picks: list[Candidate]) -> list[FeedItem]:
-    ids = [c.product_id for c in picks]
-    products = {
-        p.id: (p, name)
-        for p, name in session.execute(
-            select(Product, Seller.name)
-            .join(Seller, Seller.id == Product.seller_id)
-            .where(Product.id.in_(ids))
-            .options(selectinload(Product.variants))
+def _cards(session: Session, result: service.FeedResult, content: ContentSnapshot) -> list[FeedItem]:
+    """Cards for the picks: listing fields in one query, the media from the content snapshot."""
+    ids = [c.product_id for c in result.picks]
+    rows = session.execute(
+        select(
+            Product.id,
+            Product.title,
+            Product.seller_id,
+            Seller.name,
+            Product.selling_mode,
+            Product.media,
+            Product.redirect_url,
+            Variant.price_cents,
+            Variant.compare_at_cents,
+            Variant.is_active,
         )
-    }
-    content = service.featured_content(session, ids)
-    items = []
-    for cand in picks:
-        product, seller_name = products[cand.product_id]
-        variants = [v for v in product.variants if v.is_active] or product.variants
-        cheapest = min(variants, key=lambda v: v.price_cents)
-        image = next((m.get("url") for m in product.media or [] if m.get("type") == "image"), None)
-        card = ProductCard(
-            id=product.id,
-            title=product.title,
-            price_cents=cheapest.price_cents,
-            compare_at_cents=cheapest.compare_at_cents,
-            seller_id=product.seller_id,
+        .join(Seller, Seller.id == Product.seller_id)
+        .join(Variant, Variant.product_id == Product.id)
+        .where(id_in(session, Product.id, ids))
+        .order_by(Product.id, Variant.is_active.desc(), Variant.price_cents, Variant.id)
+    )
+    cards: dict[int, ProductCard] = {}
+    for pid, title, seller_id, seller_name, mode, media, redirect, price, compare_at, _ in rows:
+        if pid in cards:
+            continue  # the first row is the cheapest active variant
+        image = next((m.get("url") for m in media or [] if m.get("type") == "image"), None)
+        cards[pid] = ProductCard(
+            id=pid,
+            title=title,
+            price_cents=price,
+            compare_at_cents=compare_at,
+            seller_id=seller_id,
             seller_name=seller_name,
-            selling_mode=product.selling_mode.value,
+            selling_mode=str(mode),
             image=image,
-            redirect_url=product.redirect_url,
+            redirect_url=redirect,
         )
-        shown = content.get(product.id)
+    items = []
+    for cand in result.picks:
+        if cand.product_id not in cards:
+            continue
+        shown = content.featured.get(cand.product_id)
         items.append(
             FeedItem(
-                kind=shown.kind.value if shown else "product",
-                product=card,
+                kind=shown.kind if shown else "product",
+                product=cards[cand.product_id],
                 content=ContentCard(
                     id=shown.id,
-                    kind=shown.kind.value,
+                    kind=shown.kind,
                     title=shown.title,
                     poster_ref=shown.poster_ref,
                     duration_s=shown.duration_s,
@@ -87,5 +99,5 @@ def get_feed(
             signals=app.feed_signals,
             now=utcnow(),
         )
-        items = _cards(session, result.picks)
+        items = _cards(session, result, app.feed_signals.content.get(session, utcnow()))
     return FeedPage(items=items, next_cursor=service.encode_seen(result.seen) if items else None)

@@ -9,14 +9,14 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar, TypeVarTuple
 
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from yellowcart.catalog.models import Product, ProductStatus
-from yellowcart.content.models import Anchor, Content, ContentStatus
+from yellowcart.content.models import Anchor
 from yellowcart.db import id_in
 from yellowcart.interactions.models import EventType, InteractionEvent
 from yellowcart.sellers.models import Seller, SellerStatus
@@ -36,6 +36,18 @@ WEIGHTS: dict[EventType, float] = {
     EventType.HIDE: 0.0,
 }
 
+
+#: Which behaviour of the evaluated engines each interaction is (impressions and hides say nothing
+#: positive; ``feed.engines`` learns one matrix per behaviour, purchases are the target).
+BEHAVIOUR: dict[EventType, str] = {
+    EventType.VIEW: "view",
+    EventType.CART_TAP: "cart",
+    EventType.ADD_TO_CART: "cart",
+    EventType.LIKE: "collect",
+    EventType.SHARE: "collect",
+    EventType.COMMENT: "collect",
+    EventType.PURCHASE: "buy",
+}
 
 #: The product an interaction is about: the one named, or else the first listing the content tags
 #: (a view of a video with a yellow cart is interest in what the cart sells).
@@ -61,21 +73,16 @@ class ProductInfo:
     selling_mode: str
 
 
-def sellable_products(
-    session: Session, ids: set[int] | None = None, *, newest: int = 0, until: dt.datetime | None = None
-) -> dict[int, ProductInfo]:
-    """Active listings of active sellers (by id, or the ``newest`` ones)."""
+def sellable_products(session: Session, ids: set[int], *, until: dt.datetime | None = None) -> dict[int, ProductInfo]:
+    """Which of these listings are active listings of active sellers."""
     query = (
         select(Product.id, Product.seller_id, Product.category_id, Product.created_at, Product.selling_mode)
         .join(Seller, Seller.id == Product.seller_id)
         .where(Product.status == ProductStatus.ACTIVE, Seller.status == SellerStatus.ACTIVE)
     )
-    if ids is not None:
-        query = query.where(id_in(session, Product.id, ids))
+    query = query.where(id_in(session, Product.id, ids))
     if until is not None:
         query = query.where(Product.created_at <= until)
-    if newest:
-        query = query.order_by(Product.created_at.desc(), Product.id.desc()).limit(newest)
     return {row[0]: ProductInfo(row[0], row[1], row[2], row[3], str(row[4])) for row in session.execute(query)}
 
 
@@ -165,11 +172,6 @@ def trending_scores(session: Session, now: dt.datetime) -> dict[int, float]:
     return {pid: score for pid, score in totals.items() if score > 0}
 
 
-def newest_products(session: Session, now: dt.datetime) -> dict[int, ProductInfo]:
-    """The latest sellable listings: cold start, in the feed within one refresh of going active."""
-    return sellable_products(session, newest=60, until=now)
-
-
 @dataclass
 class SessionInterest:
     """What the shopper engaged with lately: products, and through them categories and sellers."""
@@ -177,6 +179,8 @@ class SessionInterest:
     products: dict[int, float]
     hidden: set[int]
     bought: set[int]
+    live: dict[str, list[int]] = field(default_factory=dict)  # engine behaviour -> product ids
+    recent: list[int] = field(default_factory=list)  # engaged product ids, oldest first
 
 
 def session_interest(session: Session, *, user_id: int, now: dt.datetime, last: int = 100) -> SessionInterest:
@@ -192,55 +196,33 @@ def session_interest(session: Session, *, user_id: int, now: dt.datetime, last: 
     products: dict[int, float] = defaultdict(float)
     hidden: set[int] = set()
     bought: set[int] = set()
-    for product_id, kind, at in rows:
+    live: dict[str, list[int]] = defaultdict(list)
+    recent: list[int] = []
+    for product_id, kind, at in rows:  # newest first
         pid, kind = int(product_id or 0), EventType(kind)
         if kind is EventType.HIDE:
             hidden.add(pid)
             continue
         if kind is EventType.PURCHASE:
             bought.add(pid)
+        if kind in BEHAVIOUR:
+            live[BEHAVIOUR[kind]].append(pid)
+            recent.append(pid)
         age_h = max((now - at).total_seconds() / 3600, 0.0)
         products[pid] += WEIGHTS[kind] * 0.5 ** (age_h / 24)  # interest halves each day
-    return SessionInterest(dict(products), hidden, bought)
+    return SessionInterest(dict(products), hidden, bought, dict(live), recent[::-1])
 
 
-def in_category(session: Session, category_ids: set[int], limit: int) -> list[int]:
-    """Listings in the categories the shopper is into (newest first): the interest neighbourhood."""
-    if not category_ids:
-        return []
-    query = (
-        select(Product.id)
-        .where(id_in(session, Product.category_id, category_ids), Product.status == ProductStatus.ACTIVE)
-        .order_by(Product.id.desc())
-        .limit(limit)
-    )
-    return list(session.scalars(query))
-
-
-def followed_creators_products(
-    session: Session, *, user_id: int, now: dt.datetime, days: int = 30, limit: int = 100
-) -> dict[int, float]:
-    """Listings tagged in recent content of the creators and sellers the shopper follows, newest
-    first (score decays with the content's rank)."""
-    followed = select(InteractionEvent.target_user_id).where(
-        InteractionEvent.user_id == user_id,
-        InteractionEvent.type == EventType.FOLLOW,
-        InteractionEvent.target_user_id.is_not(None),
-        InteractionEvent.occurred_at <= now,
-    )
-    rows = session.execute(
-        select(Anchor.product_id)
-        .join(Content, Content.id == Anchor.content_id)
+def followed_users(session: Session, *, user_id: int, now: dt.datetime) -> list[int]:
+    """Creators and sellers (their user ids) the shopper follows."""
+    rows = session.scalars(
+        select(InteractionEvent.target_user_id)
         .where(
-            Content.owner_user_id.in_(followed),
-            Content.status == ContentStatus.PUBLISHED,
-            Content.published_at >= now - dt.timedelta(days=days),
-            Content.published_at <= now,
+            InteractionEvent.user_id == user_id,
+            InteractionEvent.type == EventType.FOLLOW,
+            InteractionEvent.target_user_id.is_not(None),
+            InteractionEvent.occurred_at <= now,
         )
-        .order_by(Content.published_at.desc(), Content.id.desc(), Anchor.position)
-        .limit(limit)
-    ).scalars()
-    scores: dict[int, float] = {}
-    for rank, product_id in enumerate(rows):
-        scores.setdefault(int(product_id), 1.0 / (1.0 + rank / 10))
-    return scores
+        .distinct()
+    )
+    return [int(u) for u in rows if u is not None]

@@ -205,3 +205,16 @@ class ActiveModels(ActiveVersion[Neighbours]):
 
     def neighbours(self, session: Session) -> Neighbours | None:
         return self.get(session)
+
+
+class StaticVersion(Generic[M]):
+    """A fixed model in place of the active version (ranker training replays the past with one)."""
+
+    def __init__(self, model: M | None) -> None:
+        self.model = model
+
+    def get(self, session: Session) -> M | None:
+        return self.model
+
+    def invalidate(self) -> None:
+        return None

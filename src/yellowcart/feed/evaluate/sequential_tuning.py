@@ -51,11 +51,22 @@ class EngineTuner:
 
     steps = len(STATE_GRID) + len(EASE_LAMBDAS) + len(SLIT_LAMBDAS) + 2
 
-    def __init__(self, valid: Interactions, sequences: list[np.ndarray], *, seed: int = 0) -> None:
+    def __init__(
+        self,
+        valid: Interactions,
+        sequences: list[np.ndarray],
+        *,
+        seed: int = 0,
+        dense: bool = True,
+        sample: int = SAMPLE_USERS,
+    ) -> None:
+        """``dense=False`` leaves out the dense item x item components (EASE, SLIT): catalogues too
+        large for an items x items matrix in memory."""
         assert valid.sequences is not None
+        self.dense = dense
         users, targets = cases(sequences, VALID)
         rng = np.random.default_rng(seed)
-        pick = np.sort(rng.choice(len(users), size=min(SAMPLE_USERS, len(users)), replace=False))
+        pick = np.sort(rng.choice(len(users), size=min(sample, len(users)), replace=False))
         self.valid, self.targets = valid, targets[pick]
         self.histories = [valid.sequences[u] for u in users[pick]]
         self.best = SequentialParams(weights={"trans": 1.0})
@@ -87,8 +98,9 @@ class EngineTuner:
         base = self.best
         states = [replace(base, pair_window=w, pair_decay=pd, state_decay=sd) for w, pd, sd in STATE_GRID]
         yield from self._grid("trans", states)
-        yield from self._grid("ease", [replace(self.best, ease_lambda=lam) for lam in EASE_LAMBDAS])
-        yield from self._grid("slit", [replace(self.best, slit_lambda=lam) for lam in SLIT_LAMBDAS])
+        if self.dense:
+            yield from self._grid("ease", [replace(self.best, ease_lambda=lam) for lam in EASE_LAMBDAS])
+            yield from self._grid("slit", [replace(self.best, slit_lambda=lam) for lam in SLIT_LAMBDAS])
         if self.valid.item_attributes:
             self.parts["attr"] = self._component(self.best, "attr")[1]
         model = SequentialRecommender(replace(self.best, weights={"pop": 1.0}))

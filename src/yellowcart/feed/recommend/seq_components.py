@@ -77,7 +77,7 @@ def ease_weights(user_items: sp.csr_matrix, lam: float) -> np.ndarray:
     diag = np.diag(p).copy()
     p /= -diag[None, :]
     np.fill_diagonal(p, 0.0)
-    return p
+    return np.ascontiguousarray(p)  # LAPACK hands back Fortran order; row slices must be cheap to score
 
 
 def slit_weights(sequences: list[np.ndarray], n_items: int, lam: float, decay: float, window: int) -> np.ndarray:
