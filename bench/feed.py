@@ -2,23 +2,29 @@
 
 Measures GET /v1/feed (p50/p99 latency, requests/s) with wrk and, in the same run, a trivial
 authenticated endpoint (GET /v1/me) as the ceiling; then freshness: the time from POST /v1/events to a
-next feed that reflects it. Also trains the co-engagement model first and reports its time.
+next feed that reflects it. First runs ``yellowcart train`` (co-engagement, both engines, the ranker) as
+its own process and reports its time and peak memory; ``YC_BENCH_TRAIN_ONLY=1`` stops there (with
+``YC_BENCH_EVENTS=10000000``: training at ten million interactions).
 
     .venv/bin/python bench/feed.py   # YC_BENCH_DATABASE_URL, default the local server
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import random
+import resource
+import subprocess
 import sys
 import time
-import tracemalloc
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import httpx
 import psycopg
+from rich.progress import track
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -26,7 +32,6 @@ from flash_sale import drop_database, free_port, scratch_database, start_server
 from wrk_runner import run_wrk
 from yellowcart.auth.service import hash_token
 from yellowcart.db import Database, utcnow
-from yellowcart.feed.training import train
 from yellowcart.migrate import upgrade
 
 ITEMS = int(os.environ.get("YC_BENCH_ITEMS", "100000"))
@@ -35,7 +40,7 @@ USERS, CLIENTS, CATEGORIES, SELLERS = 20_000, 32, 50, 200
 SECONDS = int(os.environ.get("YC_BENCH_SECONDS", "20"))
 
 
-def _copy(conn: psycopg.Connection, table: str, columns: str, rows: list[tuple[object, ...]]) -> None:
+def _copy(conn: psycopg.Connection, table: str, columns: str, rows: Iterable[tuple[object, ...]]) -> None:
     with conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
@@ -44,6 +49,7 @@ def _copy(conn: psycopg.Connection, table: str, columns: str, rows: list[tuple[o
 def generate(conninfo: str, rng: random.Random) -> list[str]:
     """Bulk-load a synthetic market with COPY; returns clear tokens for the benchmark shoppers."""
     now = utcnow()
+    listed = now - dt.timedelta(days=30)  # listed before the week of interactions (the ranker replays it)
     tokens = [f"yc_bench_{i:04d}_{rng.getrandbits(64):016x}" for i in range(CLIENTS)]
     with psycopg.connect(conninfo, autocommit=False) as conn:
         _copy(
@@ -81,7 +87,18 @@ def generate(conninfo: str, rng: random.Random) -> list[str]:
             "products",
             "id, seller_id, category_id, title, description, status, selling_mode, media, created_at, updated_at",
             [
-                (p, 1 + p % SELLERS, 1 + p % CATEGORIES, f"Item {p}", "", "active", "seller_fulfilled", "[]", now, now)
+                (
+                    p,
+                    1 + p % SELLERS,
+                    1 + p % CATEGORIES,
+                    f"Item {p}",
+                    "",
+                    "active",
+                    "seller_fulfilled",
+                    "[]",
+                    listed,
+                    now,
+                )
                 for p in range(1, ITEMS + 1)
             ],
         )
@@ -98,38 +115,42 @@ def generate(conninfo: str, rng: random.Random) -> list[str]:
             [(p, 1, 0 if p % 20 == 0 else 100, 0, now) for p in range(1, ITEMS + 1)],
         )
         taste = [rng.sample(range(1, CATEGORIES + 1), 3) for _ in range(USERS + 1)]
-        kinds = ["impression"] * 10 + ["view"] * 5 + ["like", "cart_tap", "add_to_cart"]
-        rows = []
-        per_category = ITEMS // CATEGORIES
-        for n in range(EVENTS):
-            user = 1 + int(USERS * rng.random() ** 1.5) % USERS  # some shoppers far more active than others
-            cat = rng.choice(taste[user])
-            rank = min(int(rng.paretovariate(0.8)) - 1, per_category - 1)  # a long tail inside each category
-            product = cat + CATEGORIES * rank
-            kind = rng.choice(kinds)
-            at = now.timestamp() - rng.random() * 7 * 86400
-            rows.append(
-                (
-                    user,
-                    f"g{n}",
-                    kind,
-                    product,
-                    3000 if kind == "view" else None,
-                    time.strftime("%Y-%m-%d %H:%M:%S+00", time.gmtime(at)),
-                    now,
-                )
-            )
         _copy(
             conn,
             "interaction_events",
             "user_id, client_event_id, type, product_id, watch_ms, occurred_at, received_at",
-            rows,
+            track(_events(rng, taste, now), total=EVENTS, description="interactions", transient=True),
         )
         for table in ("sellers", "categories", "warehouses", "users", "products", "variants"):
             conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         conn.execute("ANALYZE")
         conn.commit()
     return tokens
+
+
+def _events(rng: random.Random, taste: list[list[int]], now: dt.datetime) -> Iterator[tuple[object, ...]]:
+    """Shoppers engage within their 3 favourite categories, down a long tail; purchases are what
+    order.paid would have written."""
+    kinds = ["impression"] * 10 + ["view"] * 5 + ["like", "cart_tap", "add_to_cart", "purchase"]
+    per_category = ITEMS // CATEGORIES
+    for n in range(EVENTS):
+        user = 1 + int(USERS * rng.random() ** 1.5) % USERS  # some shoppers far more active than others
+        cat = rng.choice(taste[user])
+        rank = min(int(rng.paretovariate(0.8)) - 1, per_category - 1)  # a long tail inside each category
+        product = cat + CATEGORIES * rank
+        kind = rng.choice(kinds)
+        at = now.timestamp() - rng.random() * 7 * 86400
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S+00", time.gmtime(at))
+        yield (user, f"g{n}", kind, product, 3000 if kind == "view" else None, stamp, now)
+
+
+def train_in_child(url: str) -> tuple[float, float]:
+    """``yellowcart train`` as its own process, as an operator runs it: wall seconds and peak RSS (MiB)."""
+    env = {**os.environ, "YC_DATABASE_URL": url}
+    start = time.perf_counter()
+    subprocess.run([str(Path(sys.executable).parent / "yellowcart"), "train"], env=env, check=True)
+    seconds = time.perf_counter() - start
+    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def wrk(port: int, path: str, tokens: list[str]) -> dict[str, float]:
@@ -182,13 +203,21 @@ def main() -> None:
         t0 = time.perf_counter()
         tokens = generate(conninfo, rng)
         print(f"generated {ITEMS:,} items and {EVENTS:,} interactions in {time.perf_counter() - t0:.1f}s")
-        tracemalloc.start()
-        t0 = time.perf_counter()
-        version = train(db)
-        train_s = time.perf_counter() - t0
-        peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
-        tracemalloc.stop()
-        print(f"trained co-engagement in {train_s:.1f}s (peak {peak_mb:.0f} MiB traced): {version.stats}")
+        train_s, peak_mb = train_in_child(url)
+        print(f"yellowcart train on {EVENTS:,} interactions: {train_s:.1f}s, peak RSS {peak_mb:,.0f} MiB")
+        if os.environ.get("YC_BENCH_TRAIN_ONLY"):
+            print(
+                json.dumps(
+                    {
+                        "bench": "feed_train",
+                        "events": EVENTS,
+                        "items": ITEMS,
+                        "train_s": round(train_s, 1),
+                        "peak_mib": round(peak_mb),
+                    }
+                )
+            )
+            return
         port = free_port()
         proc = start_server(url, port)
         ceiling = wrk(port, "/v1/me", tokens)
@@ -218,6 +247,7 @@ def main() -> None:
                 "ratio": round(ratio, 3),
                 "freshness_ms": round(fresh_ms, 1),
                 "train_s": round(train_s, 1),
+                "train_peak_mib": round(peak_mb),
             }
         )
     )

@@ -53,8 +53,9 @@ def demo(
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Do nothing if the market already has products.")
     ] = False,
+    train: Annotated[bool, typer.Option(help="Train the feed's models on the generated log afterwards.")] = True,
 ) -> None:
-    """Generate a realistic, deterministic demo market."""
+    """Generate a realistic, deterministic demo market (and train the feed on it)."""
     from sqlalchemy import func, select
 
     from yellowcart.catalog.models import Product
@@ -76,6 +77,8 @@ def demo(
     )
     for role, login in summary.logins.items():
         console.print(f"  {role:9s} {login}")
+    if train:
+        _train(db)
 
 
 @app.command()
@@ -127,13 +130,16 @@ def expire_reservations() -> None:
 @app.command()
 def train() -> None:
     """Learn the feed's models from the interaction log; the new version is served once committed."""
+    _train(_db())
+
+
+def _train(db: Database) -> None:
     from rich.progress import Progress
 
     from yellowcart.feed.engines import train_engines
     from yellowcart.feed.ranker_training import train_ranker
     from yellowcart.feed.training import train as train_feed
 
-    db = _db()
     with Progress(console=console) as progress:
         task = progress.add_task("training", total=12)
 

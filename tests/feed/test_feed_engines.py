@@ -116,3 +116,20 @@ def test_trained_engines_serve_a_live_shopper(server: LiveServer, market: Market
     mine = sources[bought[4]].get("engine", 0)
     others = [sources.get(b, {}).get("engine", 0) for k, b in enumerate(bought) if k != 4]
     assert mine == 1.0 and max(others) < mine  # the view lifted its pair above the other bought items
+
+
+def test_embedding_retrieval_follows_the_session(market: Market) -> None:
+    viewed, bought, _ = _planted_market(market)
+    version = train_engines(market.db)
+    assert version is not None
+    with market.db.transaction() as s:
+        engines = ActiveVersion(ENGINES_KIND, Engines.from_bytes, check_every=0).get(s)
+    assert engines is not None and engines.ann is not None and len(engines.ann) == len(engines.items)
+    assert engines.embedding_neighbours(None, engines.live_rows(None, {}))[0].size == 0  # no taste yet
+    for k in range(PAIRS):
+        idx, scores = engines.embedding_neighbours(None, engines.live_rows(None, {"view": [viewed[k]]}))
+        assert scores[0] == 1.0 and np.all(np.diff(scores) <= 1e-6)
+        # the ANN answer is the exact inner-product ranking of the same taste vector
+        taste = engines.taste(None, engines.live_rows(None, {"view": [viewed[k]]}))
+        exact = np.argsort(-(engines.multi.item_factors @ taste))[:3]  # type: ignore[union-attr]
+        assert set(idx[:3]) == set(exact)

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,6 +35,7 @@ from yellowcart.feed.evaluate.multibehavior_data import MultiBehaviorFolder, tes
 from yellowcart.feed.evaluate.sequential_split import VALID, split_interactions
 from yellowcart.feed.evaluate.sequential_tuning import SAMPLE_USERS, EngineTuner
 from yellowcart.feed.models import ModelVersion
+from yellowcart.feed.recommend.ann import AnnIndex
 from yellowcart.feed.recommend.baselines import FactorParams
 from yellowcart.feed.recommend.multibehavior import MultiBehaviorParams, MultiBehaviorRecommender
 from yellowcart.feed.recommend.sequential import SequentialParams, SequentialRecommender
@@ -46,7 +46,7 @@ from yellowcart.interactions.models import EventType, InteractionEvent
 ENGINES_KIND = "engines"
 DENSE_ITEMS = 8_000
 MIN_CASES = 30  # fewer held-out cases than this: too little to choose weights on, use the priors
-CANDIDATES = 300
+CANDIDATES = 120  # per engine source: enough for a page after rules, small enough to score fast
 
 TARGET = "buy"
 #: Used only when the log holds too few purchases to choose weights on (documented as priors).
@@ -132,6 +132,16 @@ class Engines:
     sequential: SequentialRecommender | None
     sequences: list[np.ndarray] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
+    ann: AnnIndex | None = None  # the multi-behaviour engine's item factors, for embedding retrieval
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        state["ann"] = self.ann.to_bytes() if self.ann is not None else None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        raw = state.get("ann")
+        self.__dict__.update({**state, "ann": AnnIndex.from_bytes(raw) if raw is not None else None})
 
     def to_bytes(self) -> bytes:
         """Pickled (written by ``yellowcart train`` into our own database, read only from there)."""
@@ -165,56 +175,73 @@ class Engines:
         pos = np.minimum(np.searchsorted(self.items, wanted), len(self.items) - 1)
         return np.where(self.items[pos] == wanted, pos, -1)
 
-    def live_rows(self, user_id: int | None, live: dict[str, list[int]]) -> dict[str, sp.csr_matrix]:
-        """Per behaviour, the shopper's 1 x items row: what training saw, plus ``live`` product ids."""
-        n = len(self.items)
+    def live_rows(self, user_id: int | None, live: dict[str, list[int]]) -> dict[str, np.ndarray]:
+        """Per behaviour, the item indices of the shopper's row: what training saw, plus ``live``
+        product ids (sorted, unique; presence is all the engine uses)."""
         row = self._user_row.get(int(user_id)) if user_id is not None else None
         out = {}
         for name in BEHAVIOURS:
-            known = self._trained_row(name, row)
             extra = self.item_index(live.get(name, []))
-            extra = extra[extra >= 0]
-            if len(extra):
-                fresh = sp.csr_matrix((np.ones(len(extra), np.float32), (np.zeros(len(extra)), extra)), shape=(1, n))
-                known = known.maximum(fresh) if known is not None else fresh
-            out[name] = known if known is not None else sp.csr_matrix((1, n), dtype=np.float32)
-        for matrix in out.values():
-            matrix.data[:] = 1.0
+            out[name] = np.union1d(self._trained_row(name, row), extra[extra >= 0])
         return out
 
-    def _trained_row(self, name: str, row: int | None) -> sp.csr_matrix | None:
+    def _trained_row(self, name: str, row: int | None) -> np.ndarray:
         if row is None or self.multi is None:
-            return None
+            return np.zeros(0, np.int64)
         matrix = self.multi.target if name == TARGET else self.multi.own.get(name)
-        return sp.csr_matrix(matrix[row]) if matrix is not None and matrix.shape[0] > row else None
+        if matrix is None or matrix.shape[0] <= row:
+            return np.zeros(0, np.int64)
+        return np.asarray(matrix.indices[matrix.indptr[row] : matrix.indptr[row + 1]], dtype=np.int64)
 
-    def multi_scores(self, user_id: int | None, rows: dict[str, sp.csr_matrix]) -> np.ndarray:
+    def multi_scores(self, user_id: int | None, rows: dict[str, np.ndarray]) -> np.ndarray:
         """The multi-behaviour engine's blended score of every item for this live shopper (as in
         ``MultiBehaviorRecommender.score``, with live rows in place of training rows)."""
         multi = self.multi
         total = self._item_only.astype(np.float64, copy=True)
         if multi is None:
             return total
-        engaged = None
         for name, weight in multi.params.weights.items():
             if not weight or name not in multi.component_names:
                 continue
             if name.startswith("own:"):
-                part = rows.get(name[4:])
-                if part is not None:
-                    total += weight * part.toarray()[0]
-            elif name == "knn:target" or name == "knn":
-                if name == "knn":
-                    engaged = engaged if engaged is not None else _union(rows)
-                    history = engaged
-                else:
-                    history = rows[TARGET]
-                total += weight * _max_scaled((history @ multi.similarity).toarray()[0])
+                total[rows.get(name[4:], np.zeros(0, np.int64))] += weight
+            elif name in ("knn", "knn:target"):
+                history = _union(rows) if name == "knn" else rows[TARGET]
+                if len(history):
+                    spread = np.asarray(multi.similarity[history].sum(axis=0)).ravel()
+                    total += weight * _max_scaled(spread)
             elif name == "als":
-                row = self._user_row.get(int(user_id)) if user_id is not None else None
-                if row is not None and row < multi.user_factors.shape[0]:
-                    total += weight * _max_scaled(multi.item_factors @ multi.user_factors[row])
+                idx, values = self.embedding_neighbours(user_id, rows)
+                total[idx] += weight * values
         return total
+
+    def taste(self, user_id: int | None, rows: dict[str, np.ndarray]) -> np.ndarray | None:
+        """The shopper's point in the factor space: their trained factors if known, moved towards the
+        items they engaged with since (so a live session counts without refitting)."""
+        multi = self.multi
+        if multi is None or not multi.item_factors.size:
+            return None
+        row = self._user_row.get(int(user_id)) if user_id is not None else None
+        known = multi.user_factors[row] if row is not None and row < multi.user_factors.shape[0] else None
+        engaged = _union(rows)
+        live = multi.item_factors[engaged].mean(axis=0) if len(engaged) else None
+        if known is None or live is None:
+            return None if known is None and live is None else np.asarray(known if live is None else live)
+        scale = float(np.linalg.norm(known)) / max(float(np.linalg.norm(live)), 1e-9)
+        return np.asarray(known + live * scale)
+
+    def embedding_neighbours(
+        self, user_id: int | None, rows: dict[str, np.ndarray], k: int = CANDIDATES
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` items by inner product with the shopper's taste, from the ANN index (item index,
+        score scaled to max 1); empty when there is no taste to go by."""
+        query = self.taste(user_id, rows)
+        if query is None or self.ann is None or not np.any(query):
+            return np.zeros(0, np.int64), np.zeros(0)
+        ids, scores = self.ann.search(np.asarray(query, dtype=np.float32), k)
+        keep = scores > 0
+        ids, scores = ids[keep], scores[keep]
+        return ids.astype(np.int64), (scores / scores[0] if len(scores) else scores)
 
     def sequential_scores(self, user_id: int | None, recent: list[int]) -> np.ndarray | None:
         """The sequential engine's score of every item after the shopper's history plus ``recent``
@@ -231,11 +258,8 @@ class Engines:
         return np.asarray(self.sequential.score_histories([np.asarray(history, dtype=np.int64)])[0][1:])
 
 
-def _union(rows: dict[str, sp.csr_matrix]) -> sp.csr_matrix:
-    total = sum(rows.values(), sp.csr_matrix(next(iter(rows.values())).shape, dtype=np.float32))
-    out = sp.csr_matrix(total, dtype=np.float32)
-    out.data[:] = 1.0
-    return out
+def _union(rows: dict[str, np.ndarray]) -> np.ndarray:
+    return np.unique(np.concatenate([*rows.values(), np.zeros(0, np.int64)])).astype(np.int64)
 
 
 def _max_scaled(values: np.ndarray) -> np.ndarray:
@@ -312,8 +336,12 @@ def fit_engines(session_log: LogData, *, seed: int = 0, step: Callable[[str], No
         step("engines: sequential (tuning on held-out engagements)")
         sequences = sequences_of(log)
         sequential, stats["sequential"] = fit_sequential(log, sequences, seed=seed)
+    ann = None
+    if multi is not None and multi.item_factors.size:
+        step("engines: ANN index over item factors")
+        ann = AnnIndex.build(np.asarray(multi.item_factors, dtype=np.float32), np.arange(len(log.items)), seed=seed)
     stats["seconds"] = round(time.perf_counter() - started, 2)
-    engines = Engines(log.items, log.users, multi, sequential, sequences, stats)
+    engines = Engines(log.items, log.users, multi, sequential, sequences, stats, ann)
     engines._prepare()
     return engines
 

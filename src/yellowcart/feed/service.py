@@ -68,6 +68,7 @@ BLEND = {
     "followed": 0.15,
     "similar": 0.15,
     "next": 0.15,
+    "embedding": 0.10,
     "trending": 0.10,
     "live": 0.10,
     "seller": 0.05,
@@ -84,6 +85,7 @@ SOURCES = (
     "similar",
     "engine",
     "next",
+    "embedding",
     "live",
 )
 SIDE = ("price_log", "price_fit", "return_rate", "seller_returns", "category_conversion")
@@ -248,6 +250,9 @@ def _engine_sources(
         idx, values = top_candidates(scores)
         if len(idx):
             found.append(feats.by_position(name, feats.catalogue.positions(engines.items[idx]), values))
+    idx, values = engines.embedding_neighbours(user_id, rows)
+    if len(idx):
+        found.append(feats.by_position("embedding", feats.catalogue.positions(engines.items[idx]), values))
     return found
 
 
@@ -282,7 +287,7 @@ def candidate_pool(
         engines = signals.engines.get(session) if signals.engines is not None else None
         pools += _engine_sources(engines, user_id, interest, feats)
         top_cats = sorted(cats, key=lambda c: -cats[c])[:5]
-        pools += [cat.by_category.get(c, np.zeros(0, np.int64))[:100] for c in top_cats]
+        pools += [cat.by_category.get(c, np.zeros(0, np.int64))[:40] for c in top_cats]
         newest_ids = [int(p) for p in cat.ids[cat.newest]]
         pools.append(feats.by_product("similar", _similar_new(session, signals.bags, newest_ids, engaged)))
     positions = np.unique(np.concatenate([np.asarray(p, dtype=np.int64) for p in pools]))

@@ -148,7 +148,7 @@ class TrendingSnapshot:
     top: tuple[int, ...]
 
 
-def trending_snapshot(session: Session, now: dt.datetime, top: int = 150) -> TrendingSnapshot:
+def trending_snapshot(session: Session, now: dt.datetime, top: int = 100) -> TrendingSnapshot:
     raw = trending_scores(session, now)
     best = max(raw.values(), default=0.0)
     scores = {pid: value / best for pid, value in raw.items()} if best > 0 else {}
