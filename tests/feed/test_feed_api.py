@@ -60,14 +60,17 @@ def test_never_unsellable_hidden_or_repeated(server: LiveServer, market: Market)
     empty = _pid(market, market.product(sellers[0], stock=0))
     draft = _pid(market, market.product(sellers[1], status=ProductStatus.DRAFT))
     redirect = _pid(market, market.product(sellers[2], stock=0, mode="redirect"))  # type: ignore[arg-type]
+    few = _pid(market, market.product(sellers[3], stock=3))
     shopper = market.user("bo", Role.SHOPPER)
+    states: dict[int, str] = {}
     with server.client(shopper) as c:
         _events(c, ("hide", ok[0]))
         seen: list[int] = []
         cursor = None
-        for _ in range(5):
+        for _ in range(6):
             page = _feed(c, limit=3, **({"cursor": cursor} if cursor else {}))
             ids = [i["product"]["id"] for i in page["items"]]
+            states |= {i["product"]["id"]: i["product"]["stock_state"] for i in page["items"]}
             per_seller = [i["product"]["seller_id"] for i in page["items"]]
             assert all(per_seller.count(s) <= 2 for s in per_seller)
             seen += ids
@@ -78,6 +81,7 @@ def test_never_unsellable_hidden_or_repeated(server: LiveServer, market: Market)
     assert len(seen) == len(set(seen))
     assert empty not in seen and draft not in seen and ok[0] not in seen
     assert redirect in seen  # the seller's store holds the stock
+    assert states[redirect] == "seller_store" and states[few] == "low_stock" and states[ok[1]] == "in_stock"
     assert set(ok[1:]) <= set(seen)
 
 

@@ -55,6 +55,7 @@ def _cards(session: Session, result: service.FeedResult, content: ContentSnapsho
             selling_mode=str(mode),
             image=image,
             redirect_url=redirect,
+            stock_state=result.stock_state(pid),
         )
     items = []
     for cand in result.picks:

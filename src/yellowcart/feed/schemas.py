@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -16,6 +18,9 @@ class ProductCard(BaseModel):
     selling_mode: str
     image: str | None
     redirect_url: str | None = Field(description="Redirect listings: the seller's store page")
+    stock_state: Literal["in_stock", "low_stock", "seller_store"] = Field(
+        description="As of this page: in stock, only a few units left (<= 5), or sold on the seller's own store"
+    )
 
 
 class ContentCard(BaseModel):

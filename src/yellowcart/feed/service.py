@@ -36,7 +36,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from yellowcart.catalog.models import Category, Product, ProductStatus, Variant
@@ -95,6 +95,7 @@ _BLEND_WEIGHTS = np.array([BLEND.get(name, 0.0) for name in FEATURES])
 MAX_SEEN = 600
 MAX_CURSOR_BYTES = 16_384  # 600 ids as JSON stay well under this
 FRESH_DAYS = 14
+LOW_STOCK = 5  # units: "only a few left" on the card
 
 
 def encode_seen(seen: list[int]) -> str:
@@ -379,6 +380,13 @@ class FeedResult:
     picks: list[Candidate]
     seen: list[int]
     on_air: frozenset[int] = frozenset()
+    units: dict[int, int | None] = field(default_factory=dict)  # available now; None: the seller's store
+
+    def stock_state(self, product_id: int) -> str:
+        available = self.units.get(product_id)
+        if available is None:
+            return "seller_store"
+        return "low_stock" if available <= LOW_STOCK else "in_stock"
 
 
 def _candidate(pool: Pool, row: int, score: float) -> Candidate:
@@ -414,26 +422,29 @@ def build_feed(
     candidates = [_candidate(pool, int(r), float(scores[r])) for r in rows]
     exclude = set(pool.exclude)
     picks: list[Candidate] = []
+    units: dict[int, int | None] = {}
     for _ in range(3):  # the snapshot may be seconds old: the final picks are checked as of now
         picks = rerank(
             candidates, limit=limit, sellable={c.product_id for c in candidates}, exclude=exclude, rules=rules
         )
-        gone = {c.product_id for c in picks} - sellable_now(session, [c.product_id for c in picks])
+        units = sellable_now(session, [c.product_id for c in picks])
+        gone = {c.product_id for c in picks} - set(units)
         if not gone:
             break
         exclude |= gone
         picks = [c for c in picks if c.product_id not in gone]
-    return FeedResult(picks, seen + [c.product_id for c in picks], pool.on_air)
+    return FeedResult(picks, seen + [c.product_id for c in picks], pool.on_air, units)
 
 
-def sellable_now(session: Session, product_ids: list[int]) -> set[int]:
-    """Which of these listings can be bought right now: active, of an active seller, and a redirect
-    listing (the seller's store holds the stock) or a unit available in an active warehouse. One query."""
+def sellable_now(session: Session, product_ids: list[int]) -> dict[int, int | None]:
+    """Which of these listings can be bought right now, with the units available: active, of an active
+    seller, and a redirect listing (``None``: the seller's store holds the stock) or a unit available in
+    an active warehouse. One query."""
     if not product_ids:
-        return set()
-    stocked = (
-        select(Variant.id)
-        .join(Stock, Stock.variant_id == Variant.id)
+        return {}
+    units = (
+        select(func.coalesce(func.sum(Stock.on_hand - Stock.reserved), 0))
+        .join(Variant, Variant.id == Stock.variant_id)
         .join(Warehouse, Warehouse.id == Stock.warehouse_id)
         .where(
             Variant.product_id == Product.id,
@@ -441,16 +452,21 @@ def sellable_now(session: Session, product_ids: list[int]) -> set[int]:
             Warehouse.is_active.is_(True),
             Stock.on_hand > Stock.reserved,
         )
-        .exists()
+        .scalar_subquery()
     )
-    rows = session.scalars(
-        select(Product.id)
+    rows = session.execute(
+        select(Product.id, Product.selling_mode, units)
         .join(Seller, Seller.id == Product.seller_id)
         .where(
             id_in(session, Product.id, product_ids),
             Product.status == ProductStatus.ACTIVE,
             Seller.status == SellerStatus.ACTIVE,
-            or_(Product.selling_mode == SellingMode.REDIRECT, stocked),
         )
     )
-    return set(rows)
+    found: dict[int, int | None] = {}
+    for pid, mode, available in rows:
+        if mode == SellingMode.REDIRECT:
+            found[pid] = None
+        elif available and available > 0:
+            found[pid] = int(available)
+    return found
