@@ -26,11 +26,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yellowcart.db import Database
-from yellowcart.feed.evaluate.multibehavior import tune_engine
+from yellowcart.feed.evaluate.multibehavior import tune_engine_stages
 from yellowcart.feed.evaluate.multibehavior_data import MultiBehaviorFolder, test_split, validation_split
 from yellowcart.feed.evaluate.sequential_split import VALID, split_interactions
 from yellowcart.feed.evaluate.sequential_tuning import SAMPLE_USERS, EngineTuner
@@ -159,13 +160,6 @@ class Engines:
 
     def _prepare(self) -> None:
         self._user_row = {int(u): r for r, u in enumerate(self.users)}
-        multi = self.multi
-        self._item_only = np.zeros(len(self.items), dtype=np.float32)
-        if multi is not None:
-            for name, weight in multi.params.weights.items():
-                item_only = name in ("pop", "conv") or name.startswith("conv:")
-                if weight and item_only and name in multi.component_names:
-                    self._item_only += np.float32(weight) * multi._item_vector(name)
 
     def item_index(self, product_ids: list[int] | np.ndarray) -> np.ndarray:
         """Item index of each product id, -1 where the engines never saw it."""
@@ -194,26 +188,18 @@ class Engines:
         return np.asarray(matrix.indices[matrix.indptr[row] : matrix.indptr[row + 1]], dtype=np.int64)
 
     def multi_scores(self, user_id: int | None, rows: dict[str, np.ndarray]) -> np.ndarray:
-        """The multi-behaviour engine's blended score of every item for this live shopper (as in
-        ``MultiBehaviorRecommender.score``, with live rows in place of training rows)."""
+        """The multi-behaviour engine's score of every item for this live shopper: exactly
+        ``MultiBehaviorRecommender.score_rows`` (blend, then the learned second stage), the code
+        ``yellowcart eval multibehavior`` measures, with live rows in place of training rows."""
         multi = self.multi
-        total = self._item_only.astype(np.float64, copy=True)
         if multi is None:
-            return total
-        for name, weight in multi.params.weights.items():
-            if not weight or name not in multi.component_names:
-                continue
-            if name.startswith("own:"):
-                total[rows.get(name[4:], np.zeros(0, np.int64))] += weight
-            elif name in ("knn", "knn:target"):
-                history = _union(rows) if name == "knn" else rows[TARGET]
-                if len(history):
-                    spread = np.asarray(multi.similarity[history].sum(axis=0)).ravel()
-                    total += weight * _max_scaled(spread)
-            elif name == "als":
-                idx, values = self.embedding_neighbours(user_id, rows)
-                total[idx] += weight * values
-        return total
+            return np.zeros(len(self.items))
+        n = len(self.items)
+        live = {
+            name: sp.csr_matrix((np.ones(len(idx), np.float32), (np.zeros(len(idx), np.int64), idx)), shape=(1, n))
+            for name, idx in rows.items()
+        }
+        return np.asarray(multi.score_rows(live)[0], dtype=np.float64)
 
     def taste(self, user_id: int | None, rows: dict[str, np.ndarray]) -> np.ndarray | None:
         """The shopper's point in the factor space: their trained factors if known, moved towards the
@@ -268,24 +254,32 @@ def _max_scaled(values: np.ndarray) -> np.ndarray:
 
 
 def top_candidates(scores: np.ndarray | None, k: int = CANDIDATES) -> tuple[np.ndarray, np.ndarray]:
-    """Item indices of the ``k`` best positive scores, best first, and the scores scaled to max 1."""
+    """Item indices of the ``k`` best finite scores, best first, and their scores mapped onto [0.1, 1]
+    (the best 1; the order is what the engine says, the scale is only comparable within one request)."""
     if scores is None or not len(scores):
         return np.zeros(0, np.int64), np.zeros(0)
     k = min(k, len(scores))
     idx = np.argpartition(-scores, k - 1)[:k]
-    idx = idx[scores[idx] > 0]
+    idx = idx[np.isfinite(scores[idx])]
     idx = idx[np.argsort(-scores[idx], kind="stable")]
-    peak = float(scores[idx[0]]) if len(idx) else 1.0
-    return idx.astype(np.int64), scores[idx] / peak
+    if not len(idx):
+        return np.zeros(0, np.int64), np.zeros(0)
+    top, low = float(scores[idx[0]]), float(scores[idx[-1]])
+    if top <= 0 and low <= 0:
+        return np.zeros(0, np.int64), np.zeros(0)  # nothing the engine would recommend
+    scaled = 0.1 + 0.9 * (scores[idx] - low) / (top - low) if top > low else np.ones(len(idx))
+    return idx.astype(np.int64), scaled
 
 
 def fit_multibehavior(log: LogData, *, seed: int = 0) -> tuple[MultiBehaviorRecommender, dict[str, Any]]:
     """Weights chosen on the held-out latest purchases (``yellowcart eval``'s tuning), then refit on all."""
     folder = multibehavior_folder(log)
     factors = FactorParams(factors=64, regularization=0.01, iterations=15, seed=seed)
+    stage = None
     if len(folder.valid) >= MIN_CASES:
-        params, valid_ndcg = tune_engine(validation_split(folder), factors, seed)
-        stats: dict[str, Any] = {"valid_cases": len(folder.valid), "valid_ndcg@10": round(valid_ndcg, 4)}
+        params, stage, chosen = tune_engine_stages(validation_split(folder), factors, seed)
+        stats: dict[str, Any] = {"valid_cases": len(folder.valid), "valid_ndcg@10": round(chosen["valid_ndcg"], 4)}
+        stats["second_stage"] = stage is not None
     else:
         params = MultiBehaviorParams(seed=seed).with_weights(PRIOR_MULTI)
         stats = {"valid_cases": len(folder.valid), "weights_from": "priors (too few purchases to tune)"}
@@ -293,6 +287,7 @@ def fit_multibehavior(log: LogData, *, seed: int = 0) -> tuple[MultiBehaviorReco
         params = params.with_weights(PRIOR_MULTI)
     model = MultiBehaviorRecommender(params)
     model.fit(test_split(folder).data)
+    model.second_stage = stage  # trained on the validation fit, as ``yellowcart eval`` does
     stats["weights"] = {k: v for k, v in params.weights.items() if v}
     return model, stats
 

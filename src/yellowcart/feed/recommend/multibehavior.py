@@ -13,14 +13,17 @@ matrix products with the shopper's rows, so a fresh interaction changes the next
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
 
+from yellowcart.feed.recommend import second_stage as stage
 from yellowcart.feed.recommend.base import Interactions
 from yellowcart.feed.recommend.baselines import FactorParams, fit_als
 from yellowcart.feed.recommend.scoring import ScoringMixin
+from yellowcart.feed.recommend.second_stage import SecondStage
 
 SHARED = ("knn", "knn:target", "als", "pop", "conv")
 
@@ -102,6 +105,13 @@ class MultiBehaviorRecommender(ScoringMixin):
         self.conversion = np.zeros(0, dtype=np.float32)
         self.target = sp.csr_matrix((0, 0), dtype=np.float32)
         self.behaviour_conversion: dict[str, np.ndarray] = {}
+        self.target_name = "buy"
+        self.second_stage: SecondStage | None = None
+        self._item_statistics: dict[str, np.ndarray] | None = None
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        """Engines pickled before the second stage existed load with none (and the default target)."""
+        self.__dict__.update({"target_name": "buy", "second_stage": None, "_item_statistics": None} | state)
 
     @property
     def component_names(self) -> list[str]:
@@ -110,6 +120,8 @@ class MultiBehaviorRecommender(ScoringMixin):
 
     def fit(self, data: Interactions) -> None:
         """Learn every component once; blend weights can then change without refitting."""
+        self.target_name = data.target
+        self._item_statistics = None  # second-stage item counts, recomputed for the new data
         self.own = {name: binary(m) for name, m in sorted(data.behaviours.items()) if name != data.target}
         target = self.target = binary(data.matrix(data.target))
         self.engaged = binary(sum(self.own.values(), target))
@@ -139,6 +151,7 @@ class MultiBehaviorRecommender(ScoringMixin):
             factors=p.factors, regularization=p.regularization, iterations=p.iterations, alpha=p.alpha, seed=p.seed
         )
         self.user_factors, self.item_factors = fit_als(confidence, factors)
+        self._gram: tuple[int, np.ndarray] | None = None  # Y^T Y of the previous factors
 
     def components(self, users: np.ndarray, names: list[str] | None = None) -> dict[str, np.ndarray]:
         """Each named component as a dense (len(users), n_items) float32 array scaled per shopper."""
@@ -157,19 +170,82 @@ class MultiBehaviorRecommender(ScoringMixin):
             return row_max_normalise(np.asarray(self.user_factors[users] @ self.item_factors.T, np.float32))
         return np.broadcast_to(self._item_vector(name), (len(users), self.popularity.shape[0]))
 
+    def components_from_rows(
+        self, rows: Mapping[str, sp.csr_matrix], names: list[str] | None = None
+    ) -> dict[str, np.ndarray]:
+        """``components`` for shoppers given by their behaviour rows (name -> ``(n, n_items)`` CSR, the
+        target behaviour under its own name; missing behaviours count as empty) instead of training rows.
+        Equal to ``components`` for a training shopper's own rows, except "als", whose user factor is
+        re-solved from the rows against the fitted item factors (one ALS user step)."""
+        n = next(iter(rows.values())).shape[0] if rows else 0
+        shape = (n, self.popularity.shape[0])
+        binary_rows = {b: binary(rows[b]) if b in rows else sp.csr_matrix(shape, dtype=np.float32) for b in self.own}
+        target = binary(rows[self.target_name]) if self.target_name in rows else sp.csr_matrix(shape, dtype=np.float32)
+        out: dict[str, np.ndarray] = {}
+        for name in names or self.component_names:
+            if name.startswith("own:"):
+                out[name] = np.asarray(binary_rows[name[4:]].toarray(), dtype=np.float32)
+            elif name.startswith("knn"):
+                history = target if name == "knn:target" else binary(sum(binary_rows.values(), target))
+                out[name] = row_max_normalise(np.asarray((history @ self.similarity).toarray(), np.float32))
+            elif name == "als":
+                factors = self.fold_in(binary(sum(binary_rows.values(), target)) + target)
+                out[name] = row_max_normalise(np.asarray(factors @ self.item_factors.T, np.float32))
+            else:
+                out[name] = np.broadcast_to(self._item_vector(name), shape)
+        return out
+
+    def fold_in(self, confidence: sp.csr_matrix) -> np.ndarray:
+        """ALS user factors for confidence rows (as in training: purchase + engagement), item factors fixed."""
+        y = np.asarray(self.item_factors, dtype=np.float64)
+        base = self._item_gram(y) + self.params.regularization * np.eye(y.shape[1])
+        out = np.zeros((confidence.shape[0], y.shape[1]), dtype=np.float32)
+        conf = sp.csr_matrix(confidence * self.params.alpha, dtype=np.float64)
+        for row in range(conf.shape[0]):
+            cols = conf.indices[conf.indptr[row] : conf.indptr[row + 1]]
+            if not len(cols):
+                continue
+            c = conf.data[conf.indptr[row] : conf.indptr[row + 1]]
+            yu = y[cols]
+            out[row] = np.linalg.solve(base + (yu.T * (c - 1.0)) @ yu, yu.T @ c)
+        return out
+
+    def _item_gram(self, y: np.ndarray) -> np.ndarray:
+        """Y^T Y of the item factors, computed once per fit (a live request folds in one shopper)."""
+        cached: tuple[int, np.ndarray] | None = getattr(self, "_gram", None)  # reset by every fit
+        if cached is None or cached[0] != id(self.item_factors):
+            cached = (id(self.item_factors), y.T @ y)
+            self._gram = cached
+        return cached[1]
+
     def _item_vector(self, name: str) -> np.ndarray:
         if name.startswith("conv:"):
             return self.behaviour_conversion[name[5:]]
         return self.popularity if name == "pop" else self.conversion
 
-    def score(self, users: np.ndarray) -> np.ndarray:
-        """Weighted sum of the components with non-zero weight (higher is better)."""
+    def first_stage(self, users: np.ndarray) -> np.ndarray:
+        """The linear blend: weighted sum of the components with non-zero weight (higher is better)."""
         users = np.asarray(users)
         total = np.zeros((len(users), self.popularity.shape[0]), dtype=np.float64)
         for name, weight in self.params.weights.items():
             if weight and name in self.component_names:
                 total += weight * self._component(name, users)
         return total
+
+    def score(self, users: np.ndarray) -> np.ndarray:
+        """Final scores of every item (higher is better): the blend, its top candidates re-ranked by the
+        second stage when there is one (other items keep the blend's order below them)."""
+        users = np.asarray(users)
+        first = self.first_stage(users)
+        if self.second_stage is None or len(users) == 0:
+            return first
+        return stage.rerank_rows(self, stage.training_rows(self, users), first)
+
+    def score_rows(self, rows: Mapping[str, sp.csr_matrix]) -> np.ndarray:
+        """Final scores for shoppers given by behaviour rows (e.g. one live shopper: name -> ``1 x n_items``
+        CSR from the event log, the target behaviour under its own name). Same as ``score`` for a
+        training shopper's own rows unless "als" has weight (its factor is then re-solved from the rows)."""
+        return stage.score_rows(self, rows)
 
     def item_vectors(self) -> sp.csr_matrix:
         """Items described by who engaged with them: co-engagement cosine drives ``similar_items``."""
