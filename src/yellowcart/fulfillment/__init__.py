@@ -1,0 +1,1 @@
+"""Fulfilment: the warehouse network, transit times, the delivery promise (carriers in ``carriers``)."""
