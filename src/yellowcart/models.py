@@ -7,6 +7,7 @@ from yellowcart.content import models as content_models
 from yellowcart.db import Base
 from yellowcart.events import OutboxEvent
 from yellowcart.feed import models as feed_models
+from yellowcart.fulfillment import models as fulfillment_models
 from yellowcart.interactions import models as interactions_models
 from yellowcart.inventory import models as inventory_models
 from yellowcart.orders import models as orders_models
@@ -20,6 +21,7 @@ __all__ = [
     "checkout_models",
     "content_models",
     "feed_models",
+    "fulfillment_models",
     "interactions_models",
     "inventory_models",
     "orders_models",

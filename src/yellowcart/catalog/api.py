@@ -29,6 +29,9 @@ from yellowcart.catalog.schemas import (
     VariantOut,
     VariantPut,
 )
+from yellowcart.db import utcnow
+from yellowcart.fulfillment import service as fulfillment
+from yellowcart.fulfillment.schemas import ZIP_PATTERN, DeliveryQuoteOut, PromiseOut
 from yellowcart.http import Db, MaybeCaller, PathId, decode_cursor, next_cursor, problems, require
 from yellowcart.inventory import service as inventory
 
@@ -135,10 +138,23 @@ def search_products(
 
 
 @router.get("/v1/products/{product_id}", response_model=ProductOut, responses=PROBLEMS, summary="One product")
-def get_product(product_id: ProductId, db: Db, who: MaybeCaller) -> ProductOut:
+def get_product(
+    product_id: ProductId,
+    db: Db,
+    who: MaybeCaller,
+    zip: Annotated[str | None, Query(pattern=ZIP_PATTERN, description="Ship-to ZIP: adds delivery_promise")] = None,
+) -> ProductOut:
     with db.transaction() as session:
         listing = service.get_product(session, principal=who, product_id=product_id)
-        return _products_out(session, [listing], who)[0]
+        out = _products_out(session, [listing], who)[0]
+        if zip is not None:
+            promise, reason = fulfillment.product_promise(
+                session, product=listing.product, ship_to_zip=zip, now=utcnow()
+            )
+            out.delivery_promise = DeliveryQuoteOut(
+                zip=zip, promise=PromiseOut.of(promise) if promise else None, reason=reason
+            )
+        return out
 
 
 @router.post(

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 
 from yellowcart.catalog.models import ProductStatus
 from yellowcart.catalog.modes import SellingMode
+from yellowcart.fulfillment.schemas import DeliveryQuoteOut
 
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -217,6 +218,9 @@ class ProductOut(BaseModel):
     variants: list[VariantOut]
     created_at: dt.datetime
     updated_at: dt.datetime
+    delivery_promise: DeliveryQuoteOut | None = Field(
+        default=None, description="With ?zip=: the fastest one-unit delivery promise over the variants"
+    )
 
 
 class ProductPage(BaseModel):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yellowcart.db import Base, UTCDateTime, str_enum, utcnow
@@ -23,9 +23,23 @@ class ReservationStatus(enum.StrEnum):
     RELEASED = "released"  # order cancelled or expired: stock back to available
 
 
+#: Network defaults for a new (or migrated) warehouse: cut-off 14:00 local, ships the next business day.
+DEFAULT_CUTOFF_MINUTES = 14 * 60
+DEFAULT_HANDLING_DAYS = 1
+DEFAULT_SERVICES = ["ground", "two_day", "next_day"]
+
+
 class Warehouse(Base):
+    """A US warehouse; the network columns (timezone .. services) are what fulfilment promises from.
+    ``timezone``/``latitude``/``longitude`` are derived from the ZIP when the warehouse opens."""
+
     __tablename__ = "warehouses"
-    __table_args__ = (CheckConstraint("operator <> 'seller' OR seller_id IS NOT NULL", name="seller_warehouse_owner"),)
+    __table_args__ = (
+        CheckConstraint("operator <> 'seller' OR seller_id IS NOT NULL", name="seller_warehouse_owner"),
+        CheckConstraint("cutoff_minutes >= 0 AND cutoff_minutes < 1440", name="cutoff_in_day"),
+        CheckConstraint("handling_days >= 0 AND handling_days <= 7", name="handling_days_range"),
+        CheckConstraint("daily_capacity IS NULL OR daily_capacity >= 0", name="capacity_not_negative"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -38,6 +52,19 @@ class Warehouse(Base):
     zip: Mapped[str] = mapped_column(String(5))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    timezone: Mapped[str | None] = mapped_column(String(64))  # IANA zone; None: the ZIP's own
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    cutoff_minutes: Mapped[int] = mapped_column(
+        default=DEFAULT_CUTOFF_MINUTES, server_default=text(str(DEFAULT_CUTOFF_MINUTES))
+    )  # local minutes after midnight: orders before it are picked that business day
+    handling_days: Mapped[int] = mapped_column(
+        default=DEFAULT_HANDLING_DAYS, server_default=text(str(DEFAULT_HANDLING_DAYS))
+    )  # business days from pick to hand-over to the carrier
+    daily_capacity: Mapped[int | None]  # orders per day; None: not limited
+    services: Mapped[list[str]] = mapped_column(
+        JSON, default=lambda: list(DEFAULT_SERVICES), server_default=text('\'["ground", "two_day", "next_day"]\'')
+    )
 
 
 class Stock(Base):

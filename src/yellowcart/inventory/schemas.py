@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from yellowcart.catalog.modes import SellingMode
 from yellowcart.catalog.schemas import MAX_ID
@@ -47,6 +47,18 @@ class WarehouseOut(BaseModel):
     state: str
     zip: str
     is_active: bool
+    timezone: str | None = Field(description="IANA zone of the cut-off; null: the ZIP's own")
+    latitude: float | None
+    longitude: float | None
+    cutoff_minutes: int = Field(exclude=True)
+    handling_days: int = Field(description="Business days from pick to hand-over to the carrier")
+    daily_capacity: int | None = Field(description="Orders per day; null: not limited")
+    services: list[str] = Field(description="Carrier service levels offered: ground, two_day, next_day, same_day")
+
+    @computed_field(description="Order cut-off, HH:MM warehouse local time")  # type: ignore[prop-decorator]
+    @property
+    def cutoff_local(self) -> str:
+        return f"{self.cutoff_minutes // 60:02d}:{self.cutoff_minutes % 60:02d}"
 
 
 class WarehousePage(BaseModel):

@@ -18,7 +18,7 @@ from yellowcart.catalog.models import Product, Variant
 from yellowcart.catalog.modes import SellingMode
 from yellowcart.db import flush_guarded, id_in, utcnow
 from yellowcart.errors import Conflict, Forbidden, InvalidInput, NotFound
-from yellowcart.geo import lookup_zip
+from yellowcart.geo import ZipInfo, lookup_zip
 from yellowcart.inventory.models import Reservation, ReservationStatus, Stock, Warehouse, WarehouseOperator
 from yellowcart.sellers.models import Seller
 
@@ -188,7 +188,7 @@ def _warehouse_owner(
     return operator, spec.seller_id
 
 
-def _check_address(spec: NewWarehouse) -> None:
+def _check_address(spec: NewWarehouse) -> ZipInfo:
     place = lookup_zip(spec.zip)
     if place is None:
         raise UnknownZip(f"ZIP {spec.zip} does not exist.", field="zip")
@@ -196,12 +196,13 @@ def _check_address(spec: NewWarehouse) -> None:
         raise ZipStateMismatch(
             f"ZIP {spec.zip} is in {place.state}, not {spec.state}.", field="zip", zip_state=place.state
         )
+    return place
 
 
 def create_warehouse(session: Session, *, principal: Principal, spec: NewWarehouse) -> Warehouse:
     """Open a warehouse at a real US address (the ZIP must exist and lie in the state)."""
     operator, seller_id = _warehouse_owner(session, principal, spec)
-    _check_address(spec)
+    place = _check_address(spec)
     taken = WarehouseCodeTaken(f"Warehouse code {spec.code!r} is taken.", field="code")
     if session.scalar(select(Warehouse.id).where(Warehouse.code == spec.code)) is not None:
         raise taken
@@ -215,6 +216,9 @@ def create_warehouse(session: Session, *, principal: Principal, spec: NewWarehou
         state=spec.state,
         zip=spec.zip,
         is_active=True,
+        timezone=place.timezone or None,
+        latitude=place.lat,
+        longitude=place.lon,
     )
     flush_guarded(session, lambda: session.add(warehouse), lambda: taken)
     return warehouse
