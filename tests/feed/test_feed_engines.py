@@ -119,7 +119,7 @@ def test_trained_engines_serve_a_live_shopper(server: LiveServer, market: Market
 
 
 def test_embedding_retrieval_follows_the_session(market: Market) -> None:
-    viewed, bought, _ = _planted_market(market)
+    viewed, _, _ = _planted_market(market)
     version = train_engines(market.db)
     assert version is not None
     with market.db.transaction() as s:

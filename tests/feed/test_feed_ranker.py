@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sqlalchemy import select, update
 
 from support import LiveServer, Market
 from yellowcart.auth.models import Role
 from yellowcart.catalog.models import Product, Variant
 from yellowcart.db import utcnow
-import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier
-
 from yellowcart.feed.ranker import RANKER_KIND, LogisticRanker, TreeRanker, load_ranker
 from yellowcart.feed.ranker_training import train_ranker
 from yellowcart.feed.training import ActiveVersion
