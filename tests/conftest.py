@@ -115,7 +115,9 @@ def provider() -> TestPaymentProvider:
 
 @pytest.fixture
 def settings(db: Database) -> Settings:
-    return Settings(database_url=db.url, inline_worker=False, log_level="WARNING", reservation_ttl_seconds=900)
+    return Settings(
+        database_url=db.url, inline_worker=False, feed_warmup=False, log_level="WARNING", reservation_ttl_seconds=900
+    )
 
 
 @pytest.fixture

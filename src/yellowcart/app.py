@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -43,6 +44,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         if settings.inline_worker and container.worker is not None:
             container.worker.start()
+        if settings.feed_warmup:
+            threading.Thread(target=container.warm_feed, name="yc-feed-warmup", daemon=True).start()
         yield
         if container.worker is not None:
             container.worker.stop()

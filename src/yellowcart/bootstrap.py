@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import structlog
+
 from yellowcart.auth.cache import TokenCache
 from yellowcart.checkout import handlers as payment_handlers
 from yellowcart.checkout.flow import CheckoutFlow
@@ -17,6 +19,8 @@ from yellowcart.inventory import holds
 from yellowcart.orders import service as orders
 from yellowcart.settings import Settings
 
+log = structlog.get_logger(__name__)
+
 
 @dataclass
 class Container:
@@ -28,6 +32,19 @@ class Container:
     worker: OutboxWorker | None = field(default=None)
     tokens: TokenCache = field(default_factory=TokenCache)
     feed_signals: Signals = field(default_factory=Signals.create)  # bootstrap gives it the database
+
+    def warm_feed(self) -> None:
+        """Build the feed's snapshots and load its active models once, off the request path (a process
+        that just started would otherwise make its first shoppers wait for them). Best effort."""
+        from yellowcart.feed.service import build_feed
+
+        try:
+            with self.db.transaction() as session:
+                build_feed(session, user_id=None, limit=1, seen=[], signals=self.feed_signals, now=utcnow())
+                if self.feed_signals.engines is not None:
+                    self.feed_signals.engines.get(session)
+        except Exception:
+            log.warning("feed_warmup_failed", exc_info=True)
 
     def expire_reservations(self, now: dt.datetime | None = None) -> list[int]:
         """Periodic job: cancel unpaid orders past their reservation TTL."""

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     stripe_api_key: SecretStr | None = None
     payment_timeout_seconds: float = 10.0
     inline_worker: bool = Field(default=True, description="Run the outbox worker inside the API process.")
+    feed_warmup: bool = Field(
+        default=True,
+        description="Build the feed's snapshots and load its models in the background when a process starts, "
+        "so the first shoppers do not wait for them.",
+    )
     worker_poll_seconds: float = 0.5
     low_stock_threshold: int = 5
     free_shipping_threshold_cents: int = 3500

@@ -8,6 +8,7 @@ import time
 from contextlib import contextmanager
 from typing import Any
 
+from support import LiveServer, Market
 from yellowcart.feed.sources import Refreshing
 
 
@@ -40,3 +41,31 @@ def test_stale_value_served_while_one_background_refresh_runs() -> None:
     assert len(calls) == 2  # one refresh, not one per request
     signal.invalidate()
     assert signal.get(None, now) == 3  # type: ignore[arg-type]  # invalidate forces an inline recompute
+
+
+def test_concurrent_first_calls_compute_once() -> None:
+    calls: list[int] = []
+
+    def compute(_session: Any, _now: dt.datetime) -> int:
+        calls.append(1)
+        time.sleep(0.2)  # a slow first snapshot
+        return len(calls)
+
+    signal = Refreshing(compute, ttl=60)
+    now = dt.datetime.now(dt.UTC)
+    results: list[int] = []
+    threads = [threading.Thread(target=lambda: results.append(signal.get(None, now))) for _ in range(8)]  # type: ignore[arg-type]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [1] * 8 and len(calls) == 1 and signal.ready
+
+
+def test_process_start_warms_the_feed(server: LiveServer, market: Market) -> None:
+    market.product(market.seller("s"))
+    signals = server.container.feed_signals
+    signals.invalidate()
+    assert not signals.catalogue.ready
+    server.container.warm_feed()  # what the app's lifespan starts in the background
+    assert signals.catalogue.ready and signals.trending.ready and signals.content.ready and signals.stats.ready

@@ -103,6 +103,7 @@ class Refreshing(Generic[T]):
     ) -> None:
         self.compute, self.ttl, self.sessions = compute, ttl, sessions
         self._lock = threading.Lock()
+        self._first = threading.Lock()
         self._busy = False
         self._at = 0.0
         self._value: T | None = None
@@ -117,7 +118,11 @@ class Refreshing(Generic[T]):
             threading.Thread(target=self._refresh, name="yc-feed-refresh", daemon=True).start()
         if value is not None and (not stale or self.sessions is not None or self._busy):
             return value
-        return self._store(self.compute(session, now))
+        with self._first:  # single flight: concurrent first requests wait for one computation
+            with self._lock:
+                if self._value is not None and time.monotonic() - self._at < self.ttl:
+                    return self._value
+            return self._store(self.compute(session, now))
 
     def _refresh(self) -> None:
         assert self.sessions is not None
@@ -132,6 +137,12 @@ class Refreshing(Generic[T]):
         with self._lock:
             self._value, self._at = value, time.monotonic()
         return value
+
+    @property
+    def ready(self) -> bool:
+        """A value is there to serve (fresh or stale)."""
+        with self._lock:
+            return self._value is not None
 
     def invalidate(self) -> None:
         """Forget the value: the next call computes it afresh, inline."""

@@ -173,6 +173,7 @@ class ActiveVersion(Generic[M]):
     def __init__(self, kind: str, load: Callable[[bytes], M], check_every: float = 10.0) -> None:
         self.kind, self.load, self.check_every = kind, load, check_every
         self._lock = threading.Lock()
+        self._loading = threading.Lock()
         self._checked = 0.0
         self._version: int | None = None
         self._model: M | None = None
@@ -186,10 +187,18 @@ class ActiveVersion(Generic[M]):
             select(ModelVersion.id).where(ModelVersion.kind == self.kind, ModelVersion.active.is_(True))
         )
         if active is not None and active != self._version:
-            raw = session.scalar(select(ModelVersion.artifact).where(ModelVersion.id == active))
-            model = self.load(raw) if raw else None
-            with self._lock:
-                self._version, self._model = active, model
+            # Single flight: one request loads the new version; the others keep the previous model
+            # meanwhile (or wait for the first one a process ever loads).
+            if not self._loading.acquire(blocking=self._model is None):
+                return self._model
+            try:
+                if active != self._version:
+                    raw = session.scalar(select(ModelVersion.artifact).where(ModelVersion.id == active))
+                    model = self.load(raw) if raw else None
+                    with self._lock:
+                        self._version, self._model = active, model
+            finally:
+                self._loading.release()
         return self._model
 
     def invalidate(self) -> None:
