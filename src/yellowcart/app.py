@@ -22,6 +22,7 @@ from yellowcart.content.api import router as content_router
 from yellowcart.edge import EdgeGuard, Metrics
 from yellowcart.feed.api import router as feed_router
 from yellowcart.fulfillment.api import router as fulfillment_router
+from yellowcart.fulfillment.shipping_api import router as shipping_router
 from yellowcart.http import install_error_handlers
 from yellowcart.interactions.api import router as interactions_router
 from yellowcart.inventory.api import router as inventory_router
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         sellers_router,
         inventory_router,
         fulfillment_router,
+        shipping_router,
         checkout_router,
         orders_router,
         content_router,

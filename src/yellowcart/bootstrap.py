@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass, field
 
 import structlog
@@ -14,6 +15,9 @@ from yellowcart.checkout.payments import PaymentProvider, TestPaymentProvider
 from yellowcart.db import Database, utcnow
 from yellowcart.events import EventBus, OutboxWorker
 from yellowcart.feed.service import Signals
+from yellowcart.fulfillment import handlers as fulfillment_handlers
+from yellowcart.fulfillment.carriers.base import Carrier
+from yellowcart.fulfillment.carriers.simulated import SimulatedCarrier
 from yellowcart.interactions import handlers as interaction_handlers
 from yellowcart.inventory import holds
 from yellowcart.orders import service as orders
@@ -30,6 +34,8 @@ class Container:
     bus: EventBus
     checkout: CheckoutFlow
     worker: OutboxWorker | None = field(default=None)
+    carriers: dict[str, Carrier] = field(default_factory=dict)  # by provider name; webhooks route here
+    carrier: Carrier | None = None  # the one labels are bought from (YC_CARRIER_PROVIDER)
     tokens: TokenCache = field(default_factory=TokenCache)
     feed_signals: Signals = field(default_factory=Signals.create)  # bootstrap gives it the database
 
@@ -67,11 +73,40 @@ def make_provider(settings: Settings) -> PaymentProvider:
     return TestPaymentProvider()
 
 
-def bootstrap(settings: Settings, *, db: Database | None = None, provider: PaymentProvider | None = None) -> Container:
+def make_carriers(settings: Settings) -> tuple[dict[str, Carrier], Carrier]:
+    """Every carrier adapter that can receive webhooks, and the one labels are bought from. The
+    simulated carrier is always there (demo, tests); EasyPost only when configured."""
+    secret = settings.carrier_webhook_secret
+    simulated = SimulatedCarrier(webhook_secret=secret.get_secret_value() if secret else secrets.token_hex(16))
+    carriers: dict[str, Carrier] = {simulated.name: simulated}
+    if settings.carrier_provider == "easypost":
+        from yellowcart.fulfillment.carriers.easypost_adapter import EasyPostCarrier  # optional at run time
+
+        if not (settings.easypost_api_key and settings.easypost_webhook_secret):
+            raise RuntimeError("YC_CARRIER_PROVIDER=easypost needs YC_EASYPOST_API_KEY and YC_EASYPOST_WEBHOOK_SECRET")
+        easypost = EasyPostCarrier(
+            settings.easypost_api_key.get_secret_value(),
+            webhook_secret=settings.easypost_webhook_secret.get_secret_value(),
+        )
+        carriers["easypost"] = easypost
+    return carriers, carriers[settings.carrier_provider]
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    provider: PaymentProvider | None = None,
+    carrier: Carrier | None = None,
+) -> Container:
     db = db or Database(settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
     provider = provider or make_provider(settings)
+    carriers, chosen = make_carriers(settings)
+    if carrier is not None:
+        carriers[carrier.name], chosen = carrier, carrier
     bus = EventBus()
     payment_handlers.register(bus, provider)
+    fulfillment_handlers.register(bus, chosen)
     interaction_handlers.register(bus)
     container = Container(
         feed_signals=Signals.create(db),
@@ -80,6 +115,8 @@ def bootstrap(settings: Settings, *, db: Database | None = None, provider: Payme
         provider=provider,
         bus=bus,
         checkout=CheckoutFlow(db, provider, settings),
+        carriers=carriers,
+        carrier=chosen,
     )
     container.worker = OutboxWorker(
         db, bus, poll_seconds=settings.worker_poll_seconds, periodic=[container.expire_reservations]

@@ -25,6 +25,13 @@ class Settings(BaseSettings):
     payment_provider: str = Field(default="test", pattern="^(test|stripe)$")
     stripe_api_key: SecretStr | None = None
     payment_timeout_seconds: float = 10.0
+    carrier_provider: str = Field(default="simulated", pattern="^(simulated|easypost)$")
+    easypost_api_key: SecretStr | None = None
+    easypost_webhook_secret: SecretStr | None = None
+    carrier_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs the simulated carrier's tracking webhooks; unset: a random secret per process.",
+    )
     inline_worker: bool = Field(default=True, description="Run the outbox worker inside the API process.")
     feed_warmup: bool = Field(
         default=True,

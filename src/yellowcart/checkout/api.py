@@ -18,6 +18,7 @@ from yellowcart.checkout.address import ShippingAddress
 from yellowcart.checkout.flow import Outcome
 from yellowcart.checkout.models import Cart, TaxRate
 from yellowcart.checkout.schemas import (
+    CartDeliveryOut,
     CartLineIn,
     CartLineOut,
     CartOut,
@@ -25,6 +26,8 @@ from yellowcart.checkout.schemas import (
     CheckoutRequest,
     CheckoutResponse,
 )
+from yellowcart.db import utcnow
+from yellowcart.fulfillment import service as fulfillment
 from yellowcart.http import App, Caller, Db, PathId, problem, problems, require
 from yellowcart.inventory import service as inventory
 
@@ -63,7 +66,19 @@ def _cart_out(session: Session, cart: Cart, app: App) -> CartOut:
         total_cents=quote.total_cents,
         tax_rate=str(quote.tax_rate),
     )
-    return CartOut(id=cart.id, status=cart.status.value, ship_to=address, lines=out_lines, totals=totals)
+    delivery = None
+    if address is not None:
+        promise = fulfillment.promise_or_none(session, lines=items, ship_to_zip=address.zip, now=utcnow())
+        if promise is not None:
+            delivery = CartDeliveryOut(
+                zip=address.zip,
+                level=promise.level.value,
+                delivery_date=promise.delivery_date,
+                single_shipment=promise.single_shipment,
+            )
+    return CartOut(
+        id=cart.id, status=cart.status.value, ship_to=address, lines=out_lines, totals=totals, delivery=delivery
+    )
 
 
 @router.post("/carts", response_model=CartOut, responses=PROBLEMS, summary="Get (or open) my active cart")

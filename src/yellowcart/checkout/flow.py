@@ -27,6 +27,8 @@ from yellowcart.checkout.payments import PaymentProvider, PaymentProviderError, 
 from yellowcart.checkout.schemas import CheckoutRequest, CheckoutResponse, checkout_response, paid_response
 from yellowcart.db import Database, utcnow
 from yellowcart.errors import DomainError, IdempotencyInProgress, InvalidInput, PaymentDeclined, PaymentUnavailable
+from yellowcart.fulfillment import service as fulfillment
+from yellowcart.fulfillment.promise import CartPromise
 from yellowcart.inventory import holds
 from yellowcart.orders import service as orders_service
 from yellowcart.orders.models import Order
@@ -99,6 +101,7 @@ class CheckoutFlow:
                     return self._from_existing(existing)  # None: in progress elsewhere -> resume
                 items, ship_to = self._items_and_address(session, principal, request)
                 lines = service.resolve_lines(session, items=items)
+                promises = self._promises(session, lines, ship_to.zip)  # before the holds take the stock
                 seen = holds.candidates(session, variant_ids=[ln.variant_id for ln in lines])
                 wants = [holds.Want(ln.variant_id, ln.sku, ln.quantity) for ln in lines]
                 held = holds.hold_stock(self.db, session, wants=wants, ttl=HOLD_TTL, seen=seen)
@@ -113,6 +116,9 @@ class CheckoutFlow:
                     low_stock_threshold=self.settings.low_stock_threshold,
                     holds=held,
                 )
+                for order in placement.orders:
+                    for name, value in fulfillment.promise_columns(promises.get(order.seller_id)).items():
+                        setattr(order, name, value)
                 p = placement.payment
                 idem.claim(
                     session,
@@ -126,6 +132,17 @@ class CheckoutFlow:
         except BaseException:
             holds.release_holds(self.db, held)  # the order was not saved: give the units back
             raise
+
+    def _promises(self, session: Any, lines: list[Any], zip_code: str) -> dict[int, CartPromise | None]:
+        """The delivery promise of each seller's order (one order per seller), stored on the order."""
+        by_seller: dict[int, list[tuple[str, int]]] = {}
+        for line in lines:
+            by_seller.setdefault(line.seller_id, []).append((line.sku, line.quantity))
+        now = utcnow()
+        return {
+            seller: fulfillment.promise_or_none(session, lines=items, ship_to_zip=zip_code, now=now)
+            for seller, items in by_seller.items()
+        }
 
     def _items_and_address(
         self, session: Any, principal: Principal, request: CheckoutRequest

@@ -108,9 +108,21 @@ class CartTotals(BaseModel):
     tax_note: str = "State base rate; local rates are not yet applied."
 
 
+class CartDeliveryOut(BaseModel):
+    """The delivery promise for the whole cart to its ship-to ZIP (the slowest line decides)."""
+
+    zip: str
+    level: str = Field(description="same_day, next_day, two_day or standard")
+    delivery_date: dt.date
+    single_shipment: bool = Field(description="False when the cart ships from several warehouses")
+
+
 class CartOut(BaseModel):
     id: int
     status: str
     ship_to: ShippingAddress | None
     lines: list[CartLineOut]
     totals: CartTotals | None
+    delivery: CartDeliveryOut | None = Field(
+        default=None, description="Null without an address, or when no promise can be made (redirect, stock, ZIP)"
+    )

@@ -1,14 +1,16 @@
-"""Fulfilment tables: capacity booked per warehouse per day, and observed deliveries per lane (the
-transit model's calibration data). Warehouse network settings are columns of ``warehouses``."""
+"""Fulfilment tables: capacity booked per warehouse per day, observed deliveries per lane (the
+transit model's calibration data), shipments with their lines and tracking events.
+Warehouse network settings are columns of ``warehouses``."""
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from yellowcart.db import Base, UTCDateTime, utcnow
+from yellowcart.db import Base, UTCDateTime, str_enum, utcnow
 
 
 class CapacityUsage(Base):
@@ -39,3 +41,86 @@ class TransitObservation(Base):
     shipped_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     delivered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ShipmentStatus(enum.StrEnum):
+    """A shipment is one package from one warehouse. Before ``shipped`` nothing has left the building."""
+
+    ALLOCATED = "allocated"  # a warehouse will ship these lines; no label yet
+    LABEL_CREATED = "label_created"  # a label exists (bought through the platform, or own tracking entered)
+    AWAITING_COLLECTION = "awaiting_collection"  # packed, labelled, waiting for the carrier's pickup
+    SHIPPED = "shipped"  # handed to the carrier (the seller says so; its own carrier sends no scans)
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+    EXCEPTION = "exception"
+    RETURNED_TO_SENDER = "returned_to_sender"
+    LOST = "lost"
+    CANCELLED = "cancelled"  # re-allocated to another warehouse, or the order was cancelled
+
+
+class Shipment(Base):
+    """One package: the lines one warehouse ships, its label and tracking, promised and estimated dates."""
+
+    __tablename__ = "shipments"
+    __table_args__ = (
+        CheckConstraint("weight_grams >= 0", name="weight_not_negative"),
+        CheckConstraint("label_cost_cents IS NULL OR label_cost_cents >= 0", name="label_cost_not_negative"),
+        Index("ix_shipments_order", "order_id"),
+        Index("ix_shipments_tracking", "tracking_number"),
+        Index("ix_shipments_warehouse_status", "warehouse_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"))
+    fulfilled_by: Mapped[str] = mapped_column(String(16))  # the warehouse operator: platform or seller
+    status: Mapped[ShipmentStatus] = mapped_column(str_enum(ShipmentStatus, 24), default=ShipmentStatus.ALLOCATED)
+    service: Mapped[str] = mapped_column(String(16))
+    carrier: Mapped[str | None] = mapped_column(String(32))
+    provider: Mapped[str | None] = mapped_column(String(16))  # simulated, easypost; null: the seller's own
+    tracking_number: Mapped[str | None] = mapped_column(String(64))
+    label_ref: Mapped[str | None] = mapped_column(String(500))
+    label_cost_cents: Mapped[int | None]
+    weight_grams: Mapped[int] = mapped_column(default=0)
+    pick_date: Mapped[dt.date] = mapped_column(Date)  # the warehouse day its capacity is booked on
+    ship_by: Mapped[dt.date] = mapped_column(Date)  # hand-over to the carrier planned for this day
+    promised_date: Mapped[dt.date | None] = mapped_column(Date)
+    estimated_date: Mapped[dt.date | None] = mapped_column(Date)
+    shipped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    cancel_reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    lines: Mapped[list[ShipmentLine]] = relationship(order_by="ShipmentLine.id", cascade="all, delete-orphan")
+
+
+class ShipmentLine(Base):
+    __tablename__ = "shipment_lines"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"), index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"))
+    stock_id: Mapped[int] = mapped_column(ForeignKey("stock.id"))
+    quantity: Mapped[int]
+
+
+class ShipmentEvent(Base):
+    """A carrier tracking event, stored once per (shipment, carrier event id): duplicates are ignored."""
+
+    __tablename__ = "shipment_events"
+    __table_args__ = (
+        UniqueConstraint("shipment_id", "event_id", name="uq_shipment_events_event"),
+        Index("ix_shipment_events_timeline", "shipment_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(24))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    description: Mapped[str] = mapped_column(String(300), default="")
+    location: Mapped[str | None] = mapped_column(String(200))
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from yellowcart.catalog.models import Product, ProductStatus, Variant
 from yellowcart.catalog.modes import SellingMode
 from yellowcart.db import id_in
-from yellowcart.errors import NotFound
+from yellowcart.errors import DomainError, NotFound
 from yellowcart.fulfillment import calendar
 from yellowcart.fulfillment.geo import Place, PoBoxNotDeliverable, ZipKind, destination, place_of
 from yellowcart.fulfillment.models import CapacityUsage, TransitObservation
@@ -79,6 +79,11 @@ def _booked(session: Session, warehouse_ids: Iterable[int], today: dt.date) -> d
     for warehouse_id, day, booked in rows:
         out[warehouse_id][day] = booked
     return out
+
+
+def booked_capacity(session: Session, warehouse_ids: Iterable[int], today: dt.date) -> dict[int, dict[dt.date, int]]:
+    """Orders booked per warehouse per pick day, from yesterday to the calculator's lookahead."""
+    return _booked(session, warehouse_ids, today)
 
 
 def load_stocked(session: Session, variant_ids: Sequence[int], now: dt.datetime) -> dict[int, list[Stocked]]:
@@ -197,6 +202,35 @@ def cart_delivery_promise(
     cart = [CartLine(sku, qty, stocked[variant.id]) for (variant, _), sku, qty in resolved]
     transit = load_transit(session, (s.node.zip for line in cart for s in line.stocked), dest)
     return cart_promise(cart, dest, now, transit)
+
+
+def promise_or_none(
+    session: Session, *, lines: Sequence[tuple[str, int]], ship_to_zip: str, now: dt.datetime
+) -> CartPromise | None:
+    """The cart promise, or None when the ZIP cannot be promised to (military, PO box for these
+    services...): checkout still sells; it just promises nothing."""
+    try:
+        return cart_delivery_promise(session, lines=lines, ship_to_zip=ship_to_zip, now=now)
+    except DomainError:
+        return None
+
+
+def promise_columns(promise: CartPromise | None) -> dict[str, object]:
+    """The order columns that store the promise made at checkout (a split has no single warehouse)."""
+    if promise is None:
+        return {
+            "promised_delivery_date": None,
+            "promise_level": None,
+            "promise_service": None,
+            "promise_warehouse_id": None,
+        }
+    slowest = max(promise.lines.values(), key=lambda p: p.delivery_date)
+    return {
+        "promised_delivery_date": promise.delivery_date,
+        "promise_level": promise.level.value,
+        "promise_service": slowest.service,
+        "promise_warehouse_id": slowest.warehouse_id if promise.single_shipment else None,
+    }
 
 
 # ---- calibration and capacity --------------------------------------------------------------------

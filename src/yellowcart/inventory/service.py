@@ -17,7 +17,7 @@ from yellowcart.catalog import service as catalog
 from yellowcart.catalog.models import Product, Variant
 from yellowcart.catalog.modes import SellingMode
 from yellowcart.db import flush_guarded, id_in, utcnow
-from yellowcart.errors import Conflict, Forbidden, InvalidInput, NotFound
+from yellowcart.errors import Conflict, Forbidden, InsufficientStock, InvalidInput, NotFound
 from yellowcart.geo import ZipInfo, lookup_zip
 from yellowcart.inventory.models import Reservation, ReservationStatus, Stock, Warehouse, WarehouseOperator
 from yellowcart.sellers.models import Seller
@@ -258,3 +258,74 @@ def set_sku_on_hand(
     _check_stocking(principal, product, warehouse)
     stock = set_on_hand(session, warehouse_id=warehouse.id, variant_id=variant.id, on_hand=on_hand)
     return variant, stock, warehouse
+
+
+# ---- allocation: where an order's reserved units are held ----------------------------------------
+
+
+def order_reservations(session: Session, *, order_id: int) -> list[Reservation]:
+    """The order's active reservations (what allocation may move between warehouses)."""
+    return list(
+        session.scalars(
+            select(Reservation)
+            .where(Reservation.order_id == order_id, Reservation.status == ReservationStatus.ACTIVE)
+            .order_by(Reservation.stock_id, Reservation.id)
+        )
+    )
+
+
+def lock_stock(session: Session, *, stock_ids: Sequence[int]) -> dict[int, Stock]:
+    """Lock stock rows in ascending id order (every writer does, so two never deadlock)."""
+    if not stock_ids:
+        return {}
+    rows = session.scalars(
+        select(Stock).where(Stock.id.in_(sorted(set(stock_ids)))).order_by(Stock.id).with_for_update()
+    ).all()
+    return {row.id: row for row in rows}
+
+
+def place_reservations(session: Session, *, order_id: int, placements: dict[int, list[tuple[int, int]]]) -> None:
+    """Hold each given order line's units on the stock rows chosen by allocation: ``placements`` maps
+    an order line id to ``(stock_id, quantity)`` pairs. Lines not given are left alone; a line already
+    held where it should be is not touched. Stock rows change in ascending id order; a row that cannot
+    take the units (counted stock wrong) raises InsufficientStock and the caller's transaction rolls back."""
+    current = [r for r in order_reservations(session, order_id=order_id) if r.order_line_id in placements]
+    held: dict[int, set[tuple[int, int]]] = {}
+    for r in current:
+        held.setdefault(int(r.order_line_id or 0), set()).add((r.stock_id, r.quantity))
+    moving = {line: spots for line, spots in placements.items() if set(spots) != held.get(line, set())}
+    if not moving:
+        return
+    delta: dict[int, int] = {}
+    variant_of: dict[int, int] = {}
+    for r in current:
+        if r.order_line_id in moving:
+            delta[r.stock_id] = delta.get(r.stock_id, 0) - r.quantity
+            variant_of[int(r.order_line_id or 0)] = r.variant_id
+    for spots in moving.values():
+        for stock_id, qty in spots:
+            delta[stock_id] = delta.get(stock_id, 0) + qty
+    rows = lock_stock(session, stock_ids=list(delta))
+    short = [sid for sid, d in delta.items() if d > 0 and rows[sid].on_hand - rows[sid].reserved < d]
+    if short:
+        raise InsufficientStock("Stock moved while allocating; retry.", stock_ids=sorted(short))
+    for stock_id in sorted(delta):
+        if delta[stock_id]:
+            rows[stock_id].reserved += delta[stock_id]
+            rows[stock_id].updated_at = utcnow()
+    now = utcnow()
+    for r in current:
+        if r.order_line_id in moving:
+            r.status, r.settled_at = ReservationStatus.RELEASED, now
+    for line_id, spots in moving.items():
+        for stock_id, qty in spots:
+            session.add(
+                Reservation(
+                    order_id=order_id,
+                    order_line_id=line_id,
+                    stock_id=stock_id,
+                    variant_id=variant_of.get(line_id, rows[stock_id].variant_id),
+                    quantity=qty,
+                )
+            )
+    session.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from yellowcart.catalog.modes import SellingMode
@@ -43,6 +43,12 @@ class Order(Base):
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
     reservation_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The delivery promise shown at checkout (fulfilment's cart promise for the ship-to ZIP); null for
+    # orders placed without one (no promise possible, or placed before promises existed).
+    promised_delivery_date: Mapped[dt.date | None] = mapped_column(Date)
+    promise_level: Mapped[str | None] = mapped_column(String(16))
+    promise_service: Mapped[str | None] = mapped_column(String(16))
+    promise_warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("warehouses.id"))  # null: a split promise
 
     lines: Mapped[list[OrderLine]] = relationship(order_by="OrderLine.id", cascade="all, delete-orphan")
 

@@ -45,6 +45,10 @@ class OrderOut(BaseModel):
     cancelled_at: dt.datetime | None
     cancel_reason: str | None
     reservation_expires_at: dt.datetime | None
+    promised_delivery_date: dt.date | None = Field(default=None, description="Delivery promised at checkout")
+    promise_level: str | None = Field(default=None, description="same_day, next_day, two_day or standard")
+    promise_service: str | None = None
+    promise_warehouse_id: int | None = Field(default=None, description="Null when the promise was a split")
     lines: list[OrderLineOut]
 
 
