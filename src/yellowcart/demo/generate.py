@@ -152,7 +152,15 @@ def build_market(seed: int, scale: float, reference: dt.datetime, step: Callable
     zips = zip_picker()
     people = build_people(rng_for(seed, "people"), sellers, counts["shoppers"], zips, reference)
     step("warehouses and stock")
-    warehouses = build_warehouses(rng_for(seed, "warehouses"), sellers, catalog.variant_plans, zips, reference)
+    warehouses = build_warehouses(
+        rng_for(seed, "warehouses"),
+        sellers,
+        catalog.variant_plans,
+        zips,
+        reference,
+        network=rng_for(seed, "network"),
+        scale=scale,
+    )
     stock = build_stock(rng_for(seed, "stock"), sellers, catalog.variant_plans)
     step("order history")
     simulator = OrderSimulator(

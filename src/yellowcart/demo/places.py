@@ -53,24 +53,44 @@ METRO_BOOST = 6.0
 
 @dataclass(frozen=True, slots=True)
 class PlatformWarehouse:
+    """A platform / 3PL site and its network settings: local cut-off (minutes after midnight), handling
+    business days, orders it can pick per day at scale 1.0 (scaled with the market: room for a month of
+    ~20,000 orders, bench/promise.py's, where flash-sale days fill the sites), services offered."""
+
     code: str
     name: str
     line1: str
     city: str
     state: str
     zip: str
+    cutoff_minutes: int
+    handling_days: int
+    capacity_at_scale_1: int
+    services: tuple[str, ...]
 
 
-#: Platform / 3PL sites in the usual US logistics hubs (real ZIPs; street addresses are made up).
+_AIR = ("ground", "two_day", "next_day")
+_METRO = (*_AIR, "same_day")  # a local courier where a big metro sits within 50 miles
+
+#: Platform / 3PL sites in the usual US logistics hubs (real ZIPs; street addresses are made up). They
+#: pick the day an order arrives before the cut-off (handling 0), like Amazon-style 3PLs, so next-day
+#: air is a next-day promise; the regional hubs close earlier and pick fewer orders a day.
 PLATFORM_WAREHOUSES = (
-    PlatformWarehouse("YC-NJ1", "Yellowcart Fulfillment Cranbury", "300 Station Rd", "Cranbury", "NJ", "08512"),
-    PlatformWarehouse("YC-CA1", "Yellowcart Fulfillment Ontario", "4100 E Mission Blvd", "Ontario", "CA", "91761"),
-    PlatformWarehouse("YC-TX1", "Yellowcart Fulfillment Alliance", "2700 Eagle Pkwy", "Fort Worth", "TX", "76177"),
-    PlatformWarehouse("YC-IL1", "Yellowcart Fulfillment Joliet", "1750 Mound Rd", "Joliet", "IL", "60436"),
-    PlatformWarehouse("YC-GA1", "Yellowcart Fulfillment McDonough", "900 Industrial Blvd", "McDonough", "GA", "30253"),
-    PlatformWarehouse("YC-WA1", "Yellowcart Fulfillment Kent", "21800 84th Ave S", "Kent", "WA", "98032"),
-    PlatformWarehouse("YC-PA1", "Yellowcart Fulfillment Carlisle", "400 Allen Rd", "Carlisle", "PA", "17013"),
-)
+    PlatformWarehouse("YC-NJ1", "Yellowcart Fulfillment Cranbury", "300 Station Rd", "Cranbury", "NJ", "08512",
+                      15 * 60, 0, 300, _METRO),
+    PlatformWarehouse("YC-CA1", "Yellowcart Fulfillment Ontario", "4100 E Mission Blvd", "Ontario", "CA", "91761",
+                      15 * 60, 0, 300, _METRO),
+    PlatformWarehouse("YC-TX1", "Yellowcart Fulfillment Alliance", "2700 Eagle Pkwy", "Fort Worth", "TX", "76177",
+                      14 * 60, 0, 240, _AIR),
+    PlatformWarehouse("YC-IL1", "Yellowcart Fulfillment Joliet", "1750 Mound Rd", "Joliet", "IL", "60436",
+                      14 * 60, 0, 240, _AIR),
+    PlatformWarehouse("YC-GA1", "Yellowcart Fulfillment McDonough", "900 Industrial Blvd", "McDonough", "GA", "30253",
+                      14 * 60, 0, 180, _AIR),
+    PlatformWarehouse("YC-WA1", "Yellowcart Fulfillment Kent", "21800 84th Ave S", "Kent", "WA", "98032",
+                      13 * 60, 1, 120, _AIR),
+    PlatformWarehouse("YC-PA1", "Yellowcart Fulfillment Carlisle", "400 Allen Rd", "Carlisle", "PA", "17013",
+                      13 * 60, 1, 120, _AIR),
+)  # fmt: skip
 
 
 class ZipPicker:

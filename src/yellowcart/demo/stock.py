@@ -10,21 +10,64 @@ from yellowcart.catalog.modes import SellingMode
 from yellowcart.demo.names import INDUSTRIAL_STREETS, INDUSTRIAL_SUFFIXES
 from yellowcart.demo.places import PLATFORM_WAREHOUSES, ZipPicker
 from yellowcart.demo.plan import Row, SellerPlan, StockPlan, VariantPlan
+from yellowcart.geo import lookup_zip
 from yellowcart.inventory.models import WarehouseOperator
 
 PLATFORM_MODES = frozenset({SellingMode.FULL_CUSTODY, SellingMode.PLATFORM_OWNED})
 MAX_ON_HAND = 500
+#: Seller warehouses: local cut-offs (minutes), handling business days, services (weights per choice).
+SELLER_CUTOFFS = (12 * 60, 13 * 60, 14 * 60, 15 * 60)
+SELLER_HANDLING = ((1, 2), (65, 35))
+SELLER_SERVICES = ((("ground",), ("ground", "two_day")), (45, 55))
+#: A seller ships this many orders a day at most at scale 1.0 (None: no stated limit), like a small team.
+SELLER_CAPACITY = ((None, 40, 60, 100), (40, 20, 25, 15))
+
+
+def scaled_capacity(orders_at_scale_1: int, scale: float) -> int:
+    """Capacity grows with the market so that busy days load the network alike at any scale."""
+    return max(2, round(orders_at_scale_1 * scale))
+
+
+def _geo_columns(zip_code: str) -> Row:
+    """Timezone and position from the ZIP, as fulfilment derives them when a warehouse opens."""
+    info = lookup_zip(zip_code)
+    if info is None:
+        return {"timezone": None, "latitude": None, "longitude": None}
+    return {"timezone": info.timezone or None, "latitude": info.lat, "longitude": info.lon}
+
+
+def _seller_network(rng: random.Random, scale: float) -> Row:
+    """A seller's own warehouse: 1-2 handling days, ground (and often two-day), a small team's capacity."""
+    capacity = rng.choices(*SELLER_CAPACITY)[0]
+    return {
+        "cutoff_minutes": rng.choice(SELLER_CUTOFFS),
+        "handling_days": rng.choices(*SELLER_HANDLING)[0],
+        "daily_capacity": None if capacity is None else scaled_capacity(capacity, scale),
+        "services": list(rng.choices(*SELLER_SERVICES)[0]),
+    }
 
 
 def build_warehouses(
-    rng: random.Random, sellers: list[SellerPlan], variants: list[VariantPlan], zips: ZipPicker, reference: dt.datetime
+    rng: random.Random,
+    sellers: list[SellerPlan],
+    variants: list[VariantPlan],
+    zips: ZipPicker,
+    reference: dt.datetime,
+    *,
+    network: random.Random | None = None,
+    scale: float = 1.0,
 ) -> list[Row]:
-    """Platform sites first (ids 1..7), then one or two per seller that ships its own orders."""
+    """Platform sites first (ids 1..7), then one or two per seller that ships its own orders. Network
+    settings (cut-off, handling, capacity, services) come from ``network`` so that adding them never
+    moved the sites' ZIPs, which ``rng`` draws."""
+    network = network or random.Random(0)
     rows: list[Row] = [
         {
             "id": i, "code": w.code, "name": w.name, "operator": WarehouseOperator.PLATFORM, "seller_id": None,
             "line1": w.line1, "city": w.city, "state": w.state, "zip": w.zip, "is_active": True,
-            "created_at": reference - dt.timedelta(days=800),
+            "created_at": reference - dt.timedelta(days=800), **_geo_columns(w.zip),
+            "cutoff_minutes": w.cutoff_minutes, "handling_days": w.handling_days,
+            "daily_capacity": scaled_capacity(w.capacity_at_scale_1, scale), "services": list(w.services),
         }
         for i, w in enumerate(PLATFORM_WAREHOUSES, start=1)
     ]  # fmt: skip
@@ -45,7 +88,7 @@ def build_warehouses(
                 "operator": WarehouseOperator.SELLER, "seller_id": seller.id,
                 "line1": f"{rng.randint(100, 9900)} {rng.choice(INDUSTRIAL_STREETS)} {rng.choice(INDUSTRIAL_SUFFIXES)}",
                 "city": place.city, "state": place.state, "zip": place.zip, "is_active": True,
-                "created_at": seller.created_at,
+                "created_at": seller.created_at, **_geo_columns(place.zip), **_seller_network(network, scale),
             })  # fmt: skip
     return rows
 

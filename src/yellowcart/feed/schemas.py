@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from yellowcart.fulfillment.schemas import DeliveryQuoteOut
+
 
 class ProductCard(BaseModel):
     id: int
@@ -20,6 +22,11 @@ class ProductCard(BaseModel):
     redirect_url: str | None = Field(description="Redirect listings: the seller's store page")
     stock_state: Literal["in_stock", "low_stock", "seller_store"] = Field(
         description="As of this page: in stock, only a few units left (<= 5), or sold on the seller's own store"
+    )
+    delivery_promise: DeliveryQuoteOut | None = Field(
+        default=None,
+        description="With ?zip=: the fastest promise for one unit of the cheapest active variant, or a null "
+        "promise with the reason (redirect_listing, out_of_stock, no_service); absent without a ZIP",
     )
 
 
