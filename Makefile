@@ -18,9 +18,13 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
 
+# The server starts at once; the feed's models train in the background (log: var/train.log) and are
+# picked up within 10 s of being ready (until then the feed ranks with its hand-set blend).
 demo: install
 	$(BIN)/yellowcart migrate
-	$(BIN)/yellowcart demo --if-empty
+	$(BIN)/yellowcart demo --if-empty --no-train
+	@mkdir -p var
+	$(BIN)/yellowcart train --if-missing >var/train.log 2>&1 &
 	$(BIN)/yellowcart serve --port $(PORT)
 
 serve: install

@@ -44,6 +44,9 @@ def test_migrate_users_tokens_and_demo(sqlite_env: str) -> None:
     assert demo.exit_code == 0, demo.output
     again = runner.invoke(app, ["demo", "--if-empty"])
     assert again.exit_code == 0 and "already present" in again.output
+    assert "engines version" in demo.output  # the demo trained the feed on its log
+    kept = runner.invoke(app, ["train", "--if-missing"])
+    assert kept.exit_code == 0 and "already trained" in kept.output
     from yellowcart.catalog.models import Product
 
     with db.transaction() as s:

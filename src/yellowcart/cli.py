@@ -128,9 +128,25 @@ def expire_reservations() -> None:
 
 
 @app.command()
-def train() -> None:
+def train(
+    if_missing: Annotated[
+        bool, typer.Option("--if-missing", help="Do nothing if the feed's engines are already trained.")
+    ] = False,
+) -> None:
     """Learn the feed's models from the interaction log; the new version is served once committed."""
-    _train(_db())
+    from sqlalchemy import select
+
+    from yellowcart.feed.engines import ENGINES_KIND
+    from yellowcart.feed.models import ModelVersion
+
+    db = _db()
+    if if_missing:
+        with db.transaction() as session:
+            active = select(ModelVersion.id).where(ModelVersion.kind == ENGINES_KIND, ModelVersion.active.is_(True))
+            if session.scalar(active) is not None:
+                console.print("feed models already trained; keeping them")
+                return
+    _train(db)
 
 
 def _train(db: Database) -> None:
