@@ -16,8 +16,11 @@ Figures: on-time rate (delivered on or before the promised date, in the shopper'
 returned parcels count as late), mean promised days (calendar days from the shopper's local order date),
 next-day coverage (share of demo shoppers whose ZIP a next-day promise can reach), the on-time rate as the
 delay variance doubles (``variance_multiplier`` 1, 2, 4), and calibration: the first half of the month's
-deliveries under each multiplier go to ``record_delivery``, the second half is promised again with the
-calibrated lanes and measured on its own draws (never on the draws it learnt from).
+deliveries under each multiplier go to ``record_delivery``, the second half is promised again (from the
+mid-month state of the network) with no calibration, lane-only calibration and the hierarchical one (the
+product's: lane -> service+zone -> service, p95 shrunk toward the parent) and measured on its own draws,
+never on the draws it learnt from. The headline ``on_time_rate`` is the product's configuration
+(hierarchical, variance x1) on that measured second half.
 
 Baseline in the same run: a naive promise, "ships in 1 business day, then ground": the shopper's order
 date + 1 + the transit model's ground days, ignoring cut-offs, handling days and capacity, for parcels
@@ -37,8 +40,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -60,17 +62,16 @@ from yellowcart.fulfillment import service as fulfillment
 from yellowcart.fulfillment.carriers import simulation as carrier
 from yellowcart.fulfillment.carriers.base import TrackingStatus
 from yellowcart.fulfillment.carriers.simulation import DelayModel, Journey, simulate_events
-from yellowcart.fulfillment.geo import Place, ZipKind, destination, haversine_miles, place_of, zip_index
+from yellowcart.fulfillment.geo import ZipKind, destination, haversine_miles, place_of, zip_index
 from yellowcart.fulfillment.promise import CartLine, CartPromise, Node, Promise, PromiseLevel, cart_promise
 from yellowcart.fulfillment.transit import (
+    MIN_LEVEL_OBS,
     NONCONTIGUOUS,
     SERVICES,
     ZONE_9,
     ZONE_BANDS_MILES,
-    TransitModel,
-    calibrated_days,
+    Pools,
     prior_days,
-    zone,
 )
 from yellowcart.inventory.models import Stock, Warehouse
 from yellowcart.sellers.models import Seller, SellerStatus
@@ -200,7 +201,8 @@ class Network:
 
 def _shipment(key: str, promise: Promise, network: Network, dest_zip: str, service: str) -> Shipment:
     node = network.nodes[promise.warehouse_id]
-    return Shipment(key, node.zip, node.timezone, node.cutoff_minutes, dest_zip, service, promise.ship_date)
+    # the carrier collects after the service's cut-off (same-day: the courier after the same-day one)
+    return Shipment(key, node.zip, node.timezone, node.cutoff_for(service), dest_zip, service, promise.ship_date)
 
 
 def _baseline(order: Order, promises: list[Promise], network: Network, ordered_on: dt.date) -> tuple[dt.date, ...]:
@@ -235,40 +237,28 @@ def sold_out(session: Session, skus: tuple[str, ...]) -> bool:
     return False
 
 
-@dataclass(frozen=True, slots=True)
-class PooledTransit(TransitModel):
-    """What-if (not the product's model): calibration pooled per (service, zone) over every lane, with
-    the same shrinkage rule as the lanes' (``calibrated_days``)."""
-
-    pooled: Mapping[tuple[str, int], Mapping[int, int]] = field(default_factory=dict)
-
-    def days(self, service: str, *, origin_zip: str, origin_state: str, dest: Place, miles: float) -> int | None:
-        prior = prior_days(service, miles, origin_state, dest)
-        if prior is None:
-            return None
-        seen = self.pooled.get((service, zone(miles, origin_state, dest.state)))
-        return calibrated_days(prior, seen) if seen else prior
-
-
-def _cart(session: Session, order: Order, transit: TransitModel | None) -> CartPromise | None:
-    """The service's cart promise, or (with ``transit``) the same calculator over a what-if model."""
+def _cart(session: Session, order: Order, lanes_only: bool) -> CartPromise | None:
+    """The service's cart promise (hierarchical calibration), or the same calculator with lane-only
+    calibration (the model before pooling, for comparison)."""
     lines = [(sku, 1) for sku in order.skus]
-    if transit is None:
+    if not lanes_only:
         return fulfillment.cart_delivery_promise(session, lines=lines, ship_to_zip=order.zip, now=order.at)
     rows = session.execute(select(Variant.sku, Variant.id).where(Variant.sku.in_(order.skus)))
     ids = {sku: variant_id for sku, variant_id in rows}
     stocked = fulfillment.load_stocked(session, list(ids.values()), order.at)
     cart = [CartLine(sku, 1, stocked[ids[sku]]) for sku in order.skus]
-    return cart_promise(cart, destination(order.zip), order.at, transit)
+    dest = destination(order.zip)
+    transit = fulfillment.load_transit(session, (s.node.zip for line in cart for s in line.stocked), dest, pooled=False)
+    return cart_promise(cart, dest, order.at, transit)
 
 
 def place(
-    session: Session, order: Order, network: Network, missed: Counter[str], transit: TransitModel | None = None
+    session: Session, order: Order, network: Network, missed: Counter[str], lanes_only: bool = False
 ) -> Placed | None:
     """Promise at order time, book capacity on the pick day, reserve the units; None if no promise
     (counted in ``missed`` by reason)."""
     try:
-        cart = _cart(session, order, transit)
+        cart = _cart(session, order, lanes_only)
     except InvalidInput as error:
         missed[type(error).__name__] += 1
         return None
@@ -316,9 +306,9 @@ def place_all(
     orders: list[Order],
     network: Network,
     missed: Counter[str],
-    transit: TransitModel | None = None,
+    lanes_only: bool = False,
 ) -> list[Placed]:
-    placed = [place(session, o, network, missed, transit) for o in orders]
+    placed = [place(session, o, network, missed, lanes_only) for o in orders]
     return [p for p in placed if p is not None]
 
 
@@ -400,22 +390,6 @@ def lane_of(s: Shipment) -> tuple[str, str, str]:
     return (s.origin_zip[:3], s.dest_zip[:3], s.service)
 
 
-def pooled_observations(placed: list[Placed], model: DelayModel) -> dict[tuple[str, int], dict[int, int]]:
-    """Business days hand-over to delivery (as ``record_delivery`` counts them) per (service, zone)."""
-    out: dict[tuple[str, int], dict[int, int]] = {}
-    for p in placed:
-        for s in p.shipments:
-            handed, delivered = deliver(s, model)
-            origin, dest = place_of(s.origin_zip), place_of(s.dest_zip)
-            if delivered is None or origin is None or dest is None:
-                continue
-            miles = float(haversine_miles(origin.lat, origin.lon, dest.lat, dest.lon))
-            days = calendar.business_days_between(local_date(handed, s.origin_zip), local_date(delivered, s.dest_zip))
-            seen = out.setdefault((s.service, zone(miles, origin.state, dest.state)), {})
-            seen[days] = seen.get(days, 0) + 1
-    return out
-
-
 def calibrate(session: Session, placed: list[Placed], model: DelayModel, lanes: Counter[tuple[str, str, str]]) -> int:
     """Feed the delivered parcels of ``placed`` (under ``model``) to the lanes' observations."""
     recorded = 0
@@ -439,10 +413,11 @@ def calibrate(session: Session, placed: list[Placed], model: DelayModel, lanes: 
 # ---- next-day coverage -----------------------------------------------------------------------------
 
 
-def next_day_coverage(network: Network, zips: list[str]) -> tuple[float, float]:
+def next_day_coverage(network: Network, zips: list[str], pools: Pools | None = None) -> tuple[float, float]:
     """(share of demo shoppers, share of all street-address ZIPs) that some warehouse can promise
     next-day or faster: handling days + the service's transit days <= 1 (an order before the cut-off
-    on a business day, the item in stock there)."""
+    on a business day, the item in stock there). Transit days per (service, zone): the prior, or with
+    ``pools`` the calibrated model's (service, zone) level (lanes left out)."""
     index = zip_index()
     bands = np.array(ZONE_BANDS_MILES, dtype=np.float64)
     states = np.array(index.states)
@@ -455,7 +430,11 @@ def next_day_coverage(network: Network, zips: list[str]) -> tuple[float, float]:
         zones = np.where((states != node.state) & (far | (node.state in NONCONTIGUOUS)), ZONE_9, zones)
         for name in node.services:
             spec = SERVICES[name]
-            days = np.array([99 if d is None else d for d in spec.days_by_zone], dtype=np.int64)[zones - 1]
+            per_zone = [
+                99 if d is None else (d if pools is None else pools.days(name, d, z))
+                for z, d in enumerate(spec.days_by_zone, start=1)
+            ]
+            days = np.array(per_zone, dtype=np.int64)[zones - 1]
             ok = node.handling_days + days <= 1
             if spec.max_miles is not None:
                 ok &= miles <= spec.max_miles
@@ -468,6 +447,38 @@ def next_day_coverage(network: Network, zips: list[str]) -> tuple[float, float]:
 
 
 # ---- the run ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Calibrated:
+    """The second half promised again after the first half's deliveries (under one variance) were recorded."""
+
+    lanes_only: Score
+    hierarchical: Score
+    recorded: int
+    placed: list[Placed]  # hierarchical
+    lanes: Counter[tuple[str, str, str]]
+    pools: Pools
+
+
+def calibrated_run(
+    session: Session, first: list[Placed], orders: list[Order], network: Network, model: DelayModel
+) -> Calibrated:
+    """Record the first half's deliveries under ``model``, promise ``orders`` (the second half) with
+    lane-only and with hierarchical calibration, each from the mid-month network; grade both on their
+    own parcels' draws. Everything is rolled back afterwards."""
+    outer = session.begin_nested()
+    lanes: Counter[tuple[str, str, str]] = Counter()
+    recorded = calibrate(session, first, model, lanes)
+    pools = fulfillment.load_pools(session)
+    inner = session.begin_nested()
+    lane_placed = place_all(session, orders, network, Counter(), lanes_only=True)
+    inner.rollback()
+    inner = session.begin_nested()
+    placed = place_all(session, orders, network, Counter())
+    inner.rollback()
+    outer.rollback()
+    return Calibrated(score(lane_placed, model), score(placed, model), recorded, placed, lanes, pools)
 
 
 def main() -> None:
@@ -489,48 +500,57 @@ def main() -> None:
             promise_ms = (time.perf_counter() - t0) * 1000 / max(1, len(orders))
             checkpoint.rollback()  # back to the network as it stood at mid-month
             month = first + second
-            levels = Counter(p.level for p in month)
-            pushed = sum(p.pushed for p in month)
             plain = {m: score(month, DelayModel(variance_multiplier=m)) for m in VARIANCES}
-            services = by_service(month, DelayModel())
             halves = {m: score(second, DelayModel(variance_multiplier=m)) for m in VARIANCES}
-            calibrated: dict[float, tuple[Score, int]] = {}
-            pooled: dict[float, tuple[Score, int]] = {}
-            lanes: Counter[tuple[str, str, str]] = Counter()
-            for m in VARIANCES:
-                model = DelayModel(variance_multiplier=m)
-                checkpoint = session.begin_nested()
-                lanes.clear()
-                recorded = calibrate(session, first, model, lanes)
-                again = place_all(session, orders[half:], network, Counter())
-                calibrated[m] = (score(again, model), recorded)
-                checkpoint.rollback()
-                checkpoint = session.begin_nested()
-                transit = PooledTransit(pooled=pooled_observations(first, model))
-                again = place_all(session, orders[half:], network, Counter(), transit)
-                pooled[m] = (score(again, model), recorded)
-                checkpoint.rollback()
-            seen_lane = sum(lane_of(s) in lanes for p in second for s in p.shipments)
+            before_services = by_service(second, DelayModel())
+            runs = {
+                m: calibrated_run(session, first, orders[half:], network, DelayModel(variance_multiplier=m))
+                for m in VARIANCES
+            }
+            product = runs[1.0]
+            levels = Counter(p.level for p in product.placed)
+            before_levels = Counter(p.level for p in second)
+            pushed = sum(p.pushed for p in product.placed)
+            services = by_service(product.placed, DelayModel())
+            seen_lane = sum(lane_of(s) in product.lanes for p in second for s in p.shipments)
             parcels = sum(len(p.shipments) for p in second)
-            coverage, zip_coverage = next_day_coverage(network, zips)
+            reach, zip_reach = next_day_coverage(network, zips)
+            coverage, zip_coverage = next_day_coverage(network, zips, product.pools)
             session.rollback()
     elapsed = time.perf_counter() - started
-    report(console, plain, halves, calibrated, pooled, levels, pushed, missed, len(orders))
+    main_score = product.hierarchical
+    report(console, plain, halves, runs, missed, len(orders))
+    mix = ", ".join(f"{lv.value} {levels[lv] / max(1, len(product.placed)):.1%}" for lv in PromiseLevel)
+    before_mix = ", ".join(f"{lv.value} {before_levels[lv] / max(1, len(second)):.1%}" for lv in PromiseLevel)
+    console.print(f"promise levels, 2nd half: hierarchical {mix}; uncalibrated {before_mix}")
     console.print(
-        "on time by promised service (variance x1): "
+        "on time by promised service, 2nd half x1: hierarchical "
         + ", ".join(f"{k} {rate:.1%} of {n:,}" for k, (n, rate) in services.items())
+        + "; uncalibrated "
+        + ", ".join(f"{k} {rate:.1%} of {n:,}" for k, (n, rate) in before_services.items())
     )
+    zone_pools = product.pools.by_zone
     console.print(
-        f"calibration: {len(lanes):,} lanes (origin ZIP3, destination ZIP3, service) observed, "
-        f"{sum(lanes.values()) / max(1, len(lanes)):.1f} deliveries a lane on average, "
-        f"{sum(n >= 10 for n in lanes.values())} lanes with >= 10; "
+        f"calibration (x1): {product.recorded:,} deliveries; {len(product.lanes):,} lanes, "
+        f"{sum(product.lanes.values()) / max(1, len(product.lanes)):.1f} a lane, "
+        f"{sum(n >= MIN_LEVEL_OBS for n in product.lanes.values())} with >= {MIN_LEVEL_OBS}; "
+        f"{sum(sum(v.values()) >= MIN_LEVEL_OBS for v in zone_pools.values())} of {len(zone_pools)} "
+        f"(service, zone) pools with >= {MIN_LEVEL_OBS}; "
         f"{seen_lane / max(1, parcels):.1%} of second-half parcels travel an observed lane"
     )
-    main_score = plain[1.0]
     console.print(
-        f"next-day coverage: {coverage:.1%} of demo shoppers, {zip_coverage:.1%} of street-address ZIPs; "
-        f"capacity pushed {pushed} of {len(month)} orders; promise {promise_ms:.1f} ms/order; "
-        f"market built in {built:.0f} s, run {elapsed:.0f} s"
+        "learnt (service, zone) days vs prior: "
+        + "; ".join(
+            f"{svc} z{z} {product.pools.days(svc, prior, z)}/{prior} (n={sum(zone_pools[(svc, z)].values())})"
+            for (svc, z) in sorted(zone_pools)
+            if (prior := SERVICES[svc].days_by_zone[z - 1]) is not None
+        )
+    )
+    console.print(
+        f"next-day coverage: {coverage:.1%} of demo shoppers with the calibrated model ({zip_coverage:.1%} of "
+        f"street-address ZIPs), reach with the prior {reach:.1%} ({zip_reach:.1%}); "
+        f"capacity pushed {pushed} of {len(product.placed)} orders (2nd half, hierarchical); "
+        f"promise {promise_ms:.1f} ms/order; market built in {built:.0f} s, run {elapsed:.0f} s"
     )
     line = {
         "bench": "promise",
@@ -540,12 +560,15 @@ def main() -> None:
         "baseline_on_time_rate": round(main_score.baseline_on_time, 4),
         "ratio": round(main_score.on_time / max(main_score.baseline_on_time, 1e-9), 3),
         "baseline_mean_promised_days": round(main_score.baseline_mean_days, 2),
-        "on_time_rate_by_variance": {str(m): round(plain[m].on_time, 4) for m in VARIANCES},
+        "orders": main_score.orders,
+        "uncalibrated_on_time_rate": round(halves[1.0].on_time, 4),
+        "uncalibrated_mean_promised_days": round(halves[1.0].mean_days, 2),
+        "month_uncalibrated_on_time_rate": round(plain[1.0].on_time, 4),
         "second_half_on_time_rate": {str(m): round(halves[m].on_time, 4) for m in VARIANCES},
-        "second_half_calibrated_on_time_rate": {str(m): round(calibrated[m][0].on_time, 4) for m in VARIANCES},
-        "second_half_pooled_on_time_rate": {str(m): round(pooled[m][0].on_time, 4) for m in VARIANCES},
-        "second_half_pooled_mean_days": {str(m): round(pooled[m][0].mean_days, 2) for m in VARIANCES},
-        "orders": len(month),
+        "second_half_lane_on_time_rate": {str(m): round(runs[m].lanes_only.on_time, 4) for m in VARIANCES},
+        "second_half_hierarchical_on_time_rate": {str(m): round(runs[m].hierarchical.on_time, 4) for m in VARIANCES},
+        "second_half_hierarchical_mean_days": {str(m): round(runs[m].hierarchical.mean_days, 2) for m in VARIANCES},
+        "next_day_reach_prior": round(reach, 4),
     }
     print(json.dumps(line))
     sys.stdout.flush()
@@ -555,10 +578,7 @@ def report(
     console: Console,
     plain: dict[float, Score],
     halves: dict[float, Score],
-    calibrated: dict[float, tuple[Score, int]],
-    pooled: dict[float, tuple[Score, int]],
-    levels: Counter[PromiseLevel],
-    pushed: int,
+    runs: dict[float, Calibrated],
     missed: Counter[str],
     total: int,
 ) -> None:
@@ -574,16 +594,15 @@ def report(
         )  # fmt: skip
 
     for m in VARIANCES:
-        row("month, prior lanes", m, plain[m])
+        row("month, no calibration", m, plain[m])
     for m in VARIANCES:
-        row("2nd half, prior lanes", m, halves[m])
-        score_m, recorded = calibrated[m]
-        row(f"2nd half, lane-calibrated ({recorded:,} obs)", m, score_m)
-        row("2nd half, what-if: pooled per service+zone", m, pooled[m][0])
+        run = runs[m]
+        row("2nd half, no calibration", m, halves[m])
+        row(f"2nd half, lane-only ({run.recorded:,} obs)", m, run.lanes_only)
+        row("2nd half, hierarchical (product)", m, run.hierarchical)
     console.print(table)
-    mix = ", ".join(f"{level.value} {levels[level] / max(1, sum(levels.values())):.1%}" for level in PromiseLevel)
     reasons = ", ".join(f"{reason} {n}" for reason, n in missed.most_common())
-    console.print(f"promise levels: {mix}; no promise for {sum(missed.values())} of {total} orders ({reasons})")
+    console.print(f"no promise for {sum(missed.values())} of {total} orders ({reasons})")
 
 
 if __name__ == "__main__":

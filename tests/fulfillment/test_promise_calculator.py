@@ -16,6 +16,7 @@ from yellowcart.fulfillment.promise import (
     Stocked,
     best_promise,
     cart_promise,
+    node_options,
 )
 from yellowcart.fulfillment.transit import TransitModel
 
@@ -197,3 +198,20 @@ def test_cart_one_shipment_when_one_warehouse_holds_everything() -> None:
     assert cart.delivery_date == cart.lines["B"].delivery_date > cart.lines["A"].delivery_date
     assert cart.level is PromiseLevel.STANDARD
     assert cart_promise([CartLine("A", 9, [Stocked(NEWARK, 2)])], _place(NYC), now, MODEL) is None
+
+
+def test_same_day_has_its_own_earlier_cutoff() -> None:
+    courier = replace(NEWARK, services=("ground", "same_day", "next_day"))
+    at_1pm = utc(2026, 11, 17, 18, 0)  # 13:00 in Newark: after the same-day noon cut-off, before 14:00
+    promise = best_promise([Stocked(courier, 5)], 1, _place(NYC), at_1pm, MODEL)
+    assert promise is not None and promise.service == "next_day" and promise.level is PromiseLevel.NEXT_DAY
+    assert promise.pick_date == dt.date(2026, 11, 17)  # the day's other services still go today
+    [same_day] = [p for p in node_options(courier, _place(NYC), at_1pm, MODEL) if p.service == "same_day"]
+    assert same_day.pick_date == dt.date(2026, 11, 18) and same_day.order_by == utc(2026, 11, 18, 17, 0)
+    earlier = replace(courier, same_day_cutoff_minutes=10 * 60)
+    at_11am = utc(2026, 11, 17, 16, 0)
+    assert best_promise([Stocked(courier, 5)], 1, _place(NYC), at_11am, MODEL).service == "same_day"  # type: ignore[union-attr]
+    assert best_promise([Stocked(earlier, 5)], 1, _place(NYC), at_11am, MODEL).service == "next_day"  # type: ignore[union-attr]
+    # never later than the warehouse's own cut-off
+    assert replace(courier, cutoff_minutes=11 * 60).cutoff_for("same_day") == 11 * 60
+    assert courier.cutoff_for("ground") == 14 * 60

@@ -8,13 +8,25 @@ import threading
 import pytest
 
 from yellowcart.fulfillment import calendar, geo
-from yellowcart.fulfillment.geo import MilitaryZip, UnknownZip, ZipKind, destination, haversine_miles, place_of
+from yellowcart.fulfillment.geo import (
+    MilitaryZip,
+    UnknownZip,
+    ZipKind,
+    destination,
+    haversine_miles,
+    place_of,
+    zip3_place,
+)
 from yellowcart.fulfillment.transit import (
+    PRIOR_WEIGHT,
     Lane,
+    Pools,
     TransitModel,
     calibrated_days,
+    hierarchical_days,
     observed_quantile,
     prior_days,
+    shrink,
     zone,
 )
 
@@ -106,3 +118,58 @@ def test_business_calendar() -> None:
     assert calendar.local_cutoff(dt.date(2026, 11, 2), 840, "America/New_York").hour == 19
     with pytest.raises(ValueError):
         calendar.processing_day(dt.datetime(2026, 11, 17, 12), cutoff_minutes=840, timezone="America/New_York")
+
+
+def test_quantile_is_the_high_one_by_default() -> None:
+    days = {1: 90, 2: 8, 3: 2}  # 100 deliveries
+    assert observed_quantile(days) == 2  # rank 95
+    assert observed_quantile(days, 0.99) == 3
+    assert observed_quantile(days, 0.5) == 1
+
+
+def test_shrink_skips_thin_levels_and_weighs_the_parent() -> None:
+    assert shrink({3: 9}, 1.0) == 1.0  # 9 deliveries < MIN_LEVEL_OBS: the parent decides
+    assert shrink(None, 2.5) == 2.5
+    assert shrink({3: 10}, 1.0) == (10 * 3 + PRIOR_WEIGHT * 1) / (10 + PRIOR_WEIGHT)
+    assert shrink({3: 990}, 1.0) == pytest.approx(2.98)
+    assert shrink({3: 10}, 1.0, min_obs=20) == 1.0
+
+
+def test_hierarchy_falls_back_from_lane_to_zone_to_service() -> None:
+    # nothing observed: the prior
+    assert hierarchical_days(1) == 1
+    # the service's margin: 95% of next-day parcels took up to 2 days (1 over the prior)
+    margin = {0: 900, 1: 100}
+    assert hierarchical_days(1, margin=margin) == 2
+    # a (service, zone) pool with enough deliveries overrides it, shrunk toward it: all on time
+    assert hierarchical_days(1, margin=margin, zone_obs={1: 400}) == 1  # (400*1 + 10*1.99) / 410
+    assert hierarchical_days(1, margin=margin, zone_obs={1: 5}) == 2  # too few: the margin holds
+    # a lane with enough deliveries overrides its zone; a thin one does not
+    assert hierarchical_days(1, margin=margin, zone_obs={1: 400}, lane_obs={3: 30}) == 3
+    assert hierarchical_days(1, margin=margin, zone_obs={1: 400}, lane_obs={3: 9}) == 1
+    # faster than the prior: rounded to the nearest day, so speed needs evidence
+    assert hierarchical_days(5, zone_obs={3: 10}) == 4  # (30 + 50) / 20 = 4.0
+    assert hierarchical_days(5, zone_obs={3: 40}) == 3  # (120 + 50) / 50 = 3.4
+    # slower: rounded up at once
+    assert hierarchical_days(2, zone_obs={3: 10}) == 3  # 2.5
+
+
+def test_pools_margin_is_days_over_each_zones_prior() -> None:
+    # ground: prior 2 in zone 1, 5 in zone 8; both a day late -> a margin of +1 whatever the zone
+    pools = Pools.build([("ground", 1, 3, 20), ("ground", 8, 6, 20), ("same_day", 3, 0, 4)])
+    assert pools.margin["ground"] == {1: 40}
+    assert "same_day" not in pools.margin  # no prior for same-day in zone 3: zone pool only
+    assert pools.by_zone[("same_day", 3)] == {0: 4}
+    assert pools.days("ground", 4, 5) == 5  # zone 5 unseen: prior 4 + the margin (40*1/50 = 0.8, rounded up)
+    nyc = place_of("10118")
+    assert nyc is not None
+    model = TransitModel({Lane("900", "101", "ground"): {9: 12}}, pools)
+    assert model.days("ground", origin_zip="90021", origin_state="CA", dest=nyc, miles=2450) == 8  # lane 9s, shrunk
+    assert model.days("ground", origin_zip="91001", origin_state="CA", dest=nyc, miles=2450) == 6  # zone 8 pool
+    assert model.days("two_day", origin_zip="90021", origin_state="CA", dest=nyc, miles=2450) == 2  # unseen service
+
+
+def test_zip3_place_is_a_centroid() -> None:
+    place = zip3_place("101")
+    assert place is not None and place.state == "NY" and place.timezone == "America/New_York"
+    assert zip3_place("000") is None

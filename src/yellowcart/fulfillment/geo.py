@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -106,6 +107,28 @@ class ZipIndex:
         mask: npt.NDArray[np.bool_] = kinds & ~((self.lat == 0.0) & (self.lon == 0.0))
         return mask
 
+    def zip3_places(self) -> dict[str, Place]:
+        """Per ZIP3: the centroid of its street-address ZIPs and its most common state and zone (the
+        place a lane's observations are pooled by, since observations keep only ZIP3s)."""
+        mask = self.deliverable_mask()
+        groups: dict[str, list[int]] = {}
+        for i, z in enumerate(self.zips):
+            if mask[i]:
+                groups.setdefault(z[:3], []).append(i)
+        out: dict[str, Place] = {}
+        for zip3, rows in groups.items():
+            states = Counter(self.states[i] for i in rows)
+            zones = Counter(self.timezones[i] for i in rows)
+            out[zip3] = Place(
+                zip=zip3 + "00",
+                state=states.most_common(1)[0][0],
+                timezone=zones.most_common(1)[0][0],
+                lat=float(self.lat[rows].mean()),
+                lon=float(self.lon[rows].mean()),
+                kind=ZipKind.STANDARD,
+            )
+        return out
+
     def distances_from(self, lat: float, lon: float) -> FloatArray:
         """Miles from one point to every ZIP (one vectorised pass, ~1 ms for 42k ZIPs)."""
         miles: FloatArray = haversine_miles(lat, lon, self.lat, self.lon)
@@ -113,6 +136,7 @@ class ZipIndex:
 
 
 _index: ZipIndex | None = None
+_zip3: dict[str, Place] | None = None
 _lock = threading.Lock()
 
 
@@ -124,6 +148,16 @@ def zip_index() -> ZipIndex:
             if _index is None:
                 _index = ZipIndex(_list_all())
     return _index
+
+
+def zip3_place(zip3: str) -> Place | None:
+    """The centroid place of a ZIP3 (see :meth:`ZipIndex.zip3_places`), or None when it has no street ZIP."""
+    global _zip3
+    if _zip3 is None:
+        places = zip_index().zip3_places()
+        with _lock:
+            _zip3 = places
+    return _zip3.get(zip3)
 
 
 def haversine_miles(lat1: float | FloatArray, lon1: float | FloatArray, lat2: Any, lon2: Any) -> Any:

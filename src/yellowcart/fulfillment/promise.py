@@ -6,6 +6,10 @@ day; later when that day's capacity is booked full), handed to the carrier ``han
 days later, and delivered after the service's transit days (``transit.TransitModel``). The fastest
 delivery date wins; ties go to the cheaper service, then the nearer warehouse.
 
+Same-day has its own, earlier cut-off (``SAME_DAY_CUTOFF_MINUTES``, noon local, or the warehouse's
+day cut-off when that is earlier): a courier collecting the day's picks after a 15:00 cut-off delivers
+after midnight. Other services use the warehouse's cut-off.
+
 The level is what the shopper is told, counted in business days from the shopper's own local date:
 0 same_day, 1 next_day, 2 two_day, more standard (an order on Saturday delivered Monday is next-day).
 """
@@ -24,6 +28,10 @@ from yellowcart.fulfillment.transit import SERVICES, TransitModel
 
 #: How many business days past the processing day a full warehouse may push an order.
 CAPACITY_LOOKAHEAD_DAYS = 10
+#: Same-day orders close at noon, warehouse local time (couriers' usual "order by 12 pm, delivered by
+#: 9 pm" window), unless the warehouse sets an earlier one or its day cut-off is earlier still.
+SAME_DAY_CUTOFF_MINUTES = 12 * 60
+SAME_DAY = "same_day"
 
 
 class PromiseLevel(enum.StrEnum):
@@ -49,9 +57,16 @@ class Node:
     daily_capacity: int | None
     services: tuple[str, ...]
     booked: Mapping[dt.date, int] = field(default_factory=dict)
+    same_day_cutoff_minutes: int = SAME_DAY_CUTOFF_MINUTES
 
     def has_room(self, day: dt.date) -> bool:
         return self.daily_capacity is None or self.booked.get(day, 0) < self.daily_capacity
+
+    def cutoff_for(self, service: str) -> int:
+        """Local minutes after which an order for ``service`` waits for the next processing day."""
+        if service == SAME_DAY:
+            return min(self.cutoff_minutes, self.same_day_cutoff_minutes)
+        return self.cutoff_minutes
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +100,11 @@ def level_for(ordered_on: dt.date, delivery: dt.date) -> PromiseLevel:
     return PromiseLevel.TWO_DAY if days == 2 else PromiseLevel.STANDARD
 
 
-def pick_day(node: Node, now: dt.datetime) -> dt.date | None:
-    """The first processing day with capacity left, or None when the warehouse is booked out."""
-    day = calendar.processing_day(now, cutoff_minutes=node.cutoff_minutes, timezone=node.timezone)
+def pick_day(node: Node, now: dt.datetime, cutoff_minutes: int | None = None) -> dt.date | None:
+    """The first processing day with capacity left, or None when the warehouse is booked out
+    (``cutoff_minutes``: a service's own cut-off, default the warehouse's)."""
+    cutoff = node.cutoff_minutes if cutoff_minutes is None else cutoff_minutes
+    day = calendar.processing_day(now, cutoff_minutes=cutoff, timezone=node.timezone)
     for _ in range(CAPACITY_LOOKAHEAD_DAYS):
         if node.has_room(day):
             return day
@@ -101,17 +118,19 @@ def shopper_today(now: dt.datetime, dest: Place, fallback_tz: str) -> dt.date:
 
 def node_options(node: Node, dest: Place, now: dt.datetime, transit: TransitModel) -> list[Promise]:
     """Every promise one warehouse can make to ``dest`` for an order placed ``now``."""
-    picked = pick_day(node, now)
-    if picked is None:
-        return []
-    shipped = calendar.add_business_days(picked, node.handling_days)
+    picks = {cutoff: pick_day(node, now, cutoff) for cutoff in {node.cutoff_for(s) for s in node.services}}
     miles = float(haversine_miles(node.lat, node.lon, dest.lat, dest.lon))
     ordered_on = shopper_today(now, dest, node.timezone)
     out = []
     for service in node.services:
+        cutoff = node.cutoff_for(service)
+        picked = picks[cutoff]
+        if picked is None:
+            continue
         days = transit.days(service, origin_zip=node.zip, origin_state=node.state, dest=dest, miles=miles)
         if days is None:
             continue
+        shipped = calendar.add_business_days(picked, node.handling_days)
         delivery = calendar.add_business_days(shipped, days)
         out.append(
             Promise(
@@ -119,7 +138,7 @@ def node_options(node: Node, dest: Place, now: dt.datetime, transit: TransitMode
                 delivery_date=delivery,
                 ship_date=shipped,
                 pick_date=picked,
-                order_by=calendar.local_cutoff(picked, node.cutoff_minutes, node.timezone),
+                order_by=calendar.local_cutoff(picked, cutoff, node.timezone),
                 warehouse_id=node.warehouse_id,
                 warehouse_code=node.code,
                 service=service,

@@ -5,12 +5,15 @@ calibration and capacity writes. Services never commit: the caller owns the tran
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,16 +22,28 @@ from yellowcart.catalog.modes import SellingMode
 from yellowcart.db import id_in
 from yellowcart.errors import DomainError, NotFound
 from yellowcart.fulfillment import calendar
-from yellowcart.fulfillment.geo import Place, PoBoxNotDeliverable, ZipKind, destination, place_of
+from yellowcart.fulfillment.geo import (
+    Place,
+    PoBoxNotDeliverable,
+    ZipKind,
+    destination,
+    haversine_miles,
+    place_of,
+    zip3_place,
+)
 from yellowcart.fulfillment.models import CapacityUsage, TransitObservation
 from yellowcart.fulfillment.promise import CartLine, CartPromise, Node, Promise, Stocked, best_promise, cart_promise
-from yellowcart.fulfillment.transit import SERVICES, Lane, TransitModel
+from yellowcart.fulfillment.transit import SERVICES, Lane, Pools, TransitModel, zone
 from yellowcart.inventory.models import Stock, Warehouse
 from yellowcart.sellers.models import Seller, SellerStatus
 
 FALLBACK_TZ = "America/New_York"
 #: Booked capacity is read for this many days from today (covers the calculator's lookahead).
 CAPACITY_WINDOW_DAYS = 21
+#: Pooled observations are re-read when a delivery is recorded in this process, when the newest
+#: observation id changes (another process recorded one, or a transaction rolled back), or at the latest
+#: after this many seconds (deletions, commits out of id order).
+POOLS_MAX_AGE_SECONDS = 300.0
 
 
 class Reason:
@@ -101,11 +116,76 @@ def load_stocked(session: Session, variant_ids: Sequence[int], now: dt.datetime)
     return out
 
 
-def load_transit(session: Session, origin_zips: Iterable[str], dest: Place) -> TransitModel:
-    """The observed deliveries of the lanes from these origins to the destination's ZIP3."""
+@dataclass(frozen=True, slots=True)
+class _CachedPools:
+    newest: int | None
+    loaded_at: float
+    pools: Pools
+
+
+_pools: weakref.WeakKeyDictionary[Engine, _CachedPools] = weakref.WeakKeyDictionary()
+_pools_lock = threading.Lock()
+
+
+def _engine(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind.engine if isinstance(bind, Connection) else bind
+
+
+def invalidate_pools(session: Session) -> None:
+    with _pools_lock:
+        _pools.pop(_engine(session), None)
+
+
+def pool_rows(session: Session) -> list[tuple[str, int, int, int]]:
+    """Every observation as ``(service, zone, business days, count)``; the zone of a lane from its ZIP3s'
+    centroids (observations keep only ZIP3s: an approximation of the parcels' own zones)."""
+    rows = session.execute(
+        select(
+            TransitObservation.origin_zip3,
+            TransitObservation.dest_zip3,
+            TransitObservation.service,
+            TransitObservation.business_days,
+            func.count(),
+        ).group_by(
+            TransitObservation.origin_zip3,
+            TransitObservation.dest_zip3,
+            TransitObservation.service,
+            TransitObservation.business_days,
+        )
+    )
+    out = []
+    for origin3, dest3, service, days, count in rows:
+        origin, dest = zip3_place(origin3), zip3_place(dest3)
+        if origin is None or dest is None:
+            continue
+        miles = float(haversine_miles(origin.lat, origin.lon, dest.lat, dest.lon))
+        out.append((str(service), zone(miles, origin.state, dest.state), int(days), int(count)))
+    return out
+
+
+def load_pools(session: Session) -> Pools:
+    """The observations pooled per service and per (service, zone), cached per engine (one cheap
+    ``max(id)`` query checks the cache)."""
+    engine = _engine(session)
+    newest = session.scalar(select(func.max(TransitObservation.id)))
+    with _pools_lock:
+        cached = _pools.get(engine)
+    if cached is not None and cached.newest == newest and time.monotonic() - cached.loaded_at < POOLS_MAX_AGE_SECONDS:
+        return cached.pools
+    pools = Pools.build(pool_rows(session)) if newest is not None else Pools()
+    with _pools_lock:
+        _pools[engine] = _CachedPools(newest, time.monotonic(), pools)
+    return pools
+
+
+def load_transit(session: Session, origin_zips: Iterable[str], dest: Place, *, pooled: bool = True) -> TransitModel:
+    """The observed deliveries of the lanes from these origins to the destination's ZIP3 and (unless
+    ``pooled`` is false: lane-only calibration) the pools above the lanes."""
     origins = sorted({z[:3] for z in origin_zips})
+    pools = load_pools(session) if pooled else None
     if not origins:
-        return TransitModel()
+        return TransitModel(pools=pools)
     rows = session.execute(
         select(
             TransitObservation.origin_zip3,
@@ -119,7 +199,7 @@ def load_transit(session: Session, origin_zips: Iterable[str], dest: Place) -> T
     observations: dict[Lane, dict[int, int]] = defaultdict(dict)
     for origin3, service, days, count in rows:
         observations[Lane(origin3, dest.zip3, service)][int(days)] = int(count)
-    return TransitModel(observations)
+    return TransitModel(observations, pools)
 
 
 def _sellable_variant(session: Session, sku: str) -> tuple[Variant, Product]:
@@ -260,6 +340,7 @@ def record_delivery(
     )
     session.add(observation)
     session.flush()
+    invalidate_pools(session)
     return observation
 
 

@@ -9,16 +9,20 @@ service standard (USPS Ground Advantage 2-5 business days, UPS Ground 1-5 by zon
 FedEx 2Day, UPS Next Day Air / FedEx Standard Overnight, a local same-day courier within a radius).
 The upper end because a promise must be kept, not merely likely.
 
-Calibration: observed deliveries per lane (origin ZIP3, destination ZIP3, service) replace the prior
-gradually: the estimate is the observed 95th percentile shrunk toward the prior, weighted by how many
-deliveries were seen (see :func:`calibrated_days`).
+Calibration is hierarchical (see :func:`hierarchical_days`). Observed deliveries are pooled at three
+levels: the service (as days *over* the prior of each parcel's zone: the service's learnt safety margin),
+the (service, zone) pair, and the lane (origin ZIP3, destination ZIP3, service). Each level's estimate is
+its observed 97th percentile shrunk toward its parent's estimate, ``(n * p97 + w * parent) / (n + w)``,
+and a level with fewer than ``MIN_LEVEL_OBS`` deliveries is skipped (its parcels still count in the
+pools above it): the promise rests on the most specific level with enough evidence. Without pools
+(:class:`TransitModel` given lanes only) the older lane-only rule applies (:func:`calibrated_days`).
 """
 
 from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from yellowcart.fulfillment.geo import Place, ZipKind
@@ -31,6 +35,12 @@ ZONE_9 = 9
 PROMISE_QUANTILE = 0.95
 #: The prior counts as this many observed deliveries: after ~10 deliveries a lane speaks for itself half.
 PRIOR_WEIGHT = 10
+#: The hierarchical levels' quantile, per parcel. Higher than the 95% asked of *orders* because parcels
+#: that never arrive (lost, returned after failed attempts) leave no observation yet count as late, and a
+#: split order is on time only when all its parcels are: ~1 point for each.
+POOL_QUANTILE = 0.97
+#: A pooling level speaks only with at least this many deliveries (below, its parent decides).
+MIN_LEVEL_OBS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +112,85 @@ def calibrated_days(prior: int, observed: Mapping[int, int], *, weight: int = PR
     return math.ceil(blended) if p95 > prior else math.floor(blended + 0.5)
 
 
+def shrink(observed: Mapping[int, int] | None, parent: float, *, weight: int = PRIOR_WEIGHT,
+           min_obs: int = MIN_LEVEL_OBS, q: float = POOL_QUANTILE) -> float:  # fmt: skip
+    """A level's ``q`` quantile shrunk toward its parent's estimate; the parent itself when the level
+    has fewer than ``min_obs`` deliveries."""
+    n = sum(observed.values()) if observed else 0
+    if not observed or n < min_obs:
+        return parent
+    return (n * observed_quantile(observed, q) + weight * parent) / (n + weight)
+
+
+def round_days(value: float, prior: int, *, slower: bool) -> int:
+    """``slower`` (the deciding level's quantile is above the prior): rounded up, a promise must be
+    kept and lateness is learnt at once; otherwise to the nearest day (speed only with evidence)."""
+    days = math.ceil(value - 1e-9) if slower else math.floor(value + 0.5)
+    return max(days, 0)
+
+
+def _enough(observed: Mapping[int, int] | None, min_obs: int) -> bool:
+    return bool(observed) and sum(observed.values()) >= min_obs  # type: ignore[union-attr]
+
+
+def hierarchical_days(
+    prior: int,
+    *,
+    margin: Mapping[int, int] | None = None,
+    zone_obs: Mapping[int, int] | None = None,
+    lane_obs: Mapping[int, int] | None = None,
+    weight: int = PRIOR_WEIGHT,
+    min_obs: int = MIN_LEVEL_OBS,
+    q: float = POOL_QUANTILE,
+) -> int:
+    """Transit days from the prior down the hierarchy service -> (service, zone) -> lane.
+
+    ``margin`` is the service's observed days minus each parcel's prior (``{excess: count}``): its
+    quantile, shrunk toward no margin, is added to this zone's prior. The (service, zone) quantile is
+    shrunk toward that, and the lane's toward the zone's. Levels with fewer than ``min_obs``
+    deliveries pass their parent through. The most specific level that speaks decides the rounding
+    (:func:`round_days`): up when its quantile is slower than the prior."""
+    value, slower = float(prior), False
+    if margin is not None and _enough(margin, min_obs):
+        value = prior + shrink(margin, 0.0, weight=weight, min_obs=min_obs, q=q)
+        slower = observed_quantile(margin, q) > 0
+    for observed in (zone_obs, lane_obs):
+        if observed is not None and _enough(observed, min_obs):
+            value = shrink(observed, value, weight=weight, min_obs=min_obs, q=q)
+            slower = observed_quantile(observed, q) > prior
+    return round_days(value, prior, slower=slower)
+
+
+@dataclass(frozen=True, slots=True)
+class Pools:
+    """Observed deliveries above the lane: ``by_zone[(service, zone)] = {days: count}`` and
+    ``margin[service] = {days - prior: count}``."""
+
+    by_zone: Mapping[tuple[str, int], Mapping[int, int]] = field(default_factory=dict)
+    margin: Mapping[str, Mapping[int, int]] = field(default_factory=dict)
+
+    @staticmethod
+    def build(rows: Iterable[tuple[str, int, int, int]]) -> Pools:
+        """From ``(service, zone, business days, count)`` rows (a service with no prior in that zone
+        adds to the zone pool only)."""
+        by_zone: dict[tuple[str, int], dict[int, int]] = {}
+        margin: dict[str, dict[int, int]] = {}
+        for service, zone_, days, count in rows:
+            seen = by_zone.setdefault((service, zone_), {})
+            seen[days] = seen.get(days, 0) + count
+            spec = SERVICES.get(service)
+            prior = spec.days_by_zone[zone_ - 1] if spec is not None else None
+            if prior is not None:
+                excess = margin.setdefault(service, {})
+                excess[days - prior] = excess.get(days - prior, 0) + count
+        return Pools(by_zone, margin)
+
+    def days(self, service: str, prior: int, zone_: int, lane_obs: Mapping[int, int] | None = None) -> int:
+        return hierarchical_days(
+            prior, margin=self.margin.get(service), zone_obs=self.by_zone.get((service, zone_)), lane_obs=lane_obs
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Lane:
     origin_zip3: str
@@ -111,13 +200,17 @@ class Lane:
 
 @dataclass(frozen=True, slots=True)
 class TransitModel:
-    """The prior plus the observed deliveries of the lanes at hand (``{lane: {days: count}}``)."""
+    """The prior plus the observed deliveries of the lanes at hand (``{lane: {days: count}}``) and,
+    when given, the pools above the lanes (hierarchical calibration; without them, lane-only)."""
 
     observations: Mapping[Lane, Mapping[int, int]] = field(default_factory=dict)
+    pools: Pools | None = None
 
     def days(self, service: str, *, origin_zip: str, origin_state: str, dest: Place, miles: float) -> int | None:
         prior = prior_days(service, miles, origin_state, dest)
         if prior is None:
             return None
         seen = self.observations.get(Lane(origin_zip[:3], dest.zip3, service))
+        if self.pools is not None:
+            return self.pools.days(service, prior, zone(miles, origin_state, dest.state), seen)
         return calibrated_days(prior, seen) if seen else prior
