@@ -23,6 +23,7 @@ from yellowcart.edge import EdgeGuard, Metrics
 from yellowcart.feed.api import router as feed_router
 from yellowcart.fulfillment.api import router as fulfillment_router
 from yellowcart.fulfillment.shipping_api import router as shipping_router
+from yellowcart.fulfillment.sla_api import router as sla_router
 from yellowcart.http import install_error_handlers
 from yellowcart.interactions.api import router as interactions_router
 from yellowcart.inventory.api import router as inventory_router
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         inventory_router,
         fulfillment_router,
         shipping_router,
+        sla_router,
         checkout_router,
         orders_router,
         content_router,

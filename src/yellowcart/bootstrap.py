@@ -18,6 +18,7 @@ from yellowcart.feed.service import Signals
 from yellowcart.fulfillment import handlers as fulfillment_handlers
 from yellowcart.fulfillment.carriers.base import Carrier
 from yellowcart.fulfillment.carriers.simulated import SimulatedCarrier
+from yellowcart.fulfillment.sla_jobs import SlaConfig, SlaRun, run_sla_jobs
 from yellowcart.interactions import handlers as interaction_handlers
 from yellowcart.inventory import holds
 from yellowcart.orders import service as orders
@@ -38,6 +39,7 @@ class Container:
     carrier: Carrier | None = None  # the one labels are bought from (YC_CARRIER_PROVIDER)
     tokens: TokenCache = field(default_factory=TokenCache)
     feed_signals: Signals = field(default_factory=Signals.create)  # bootstrap gives it the database
+    _sla_last: dt.datetime | None = field(default=None, repr=False)
 
     def warm_feed(self) -> None:
         """Build the feed's snapshots and load its active models once, off the request path (a process
@@ -59,6 +61,22 @@ class Container:
             holds.release_unattached(session, expired_before=now)
         with self.db.transaction() as session:
             return orders.expire_unpaid(session, now=now)
+
+    def run_sla_jobs(self, now: dt.datetime | None = None) -> SlaRun:
+        """Periodic job: late dispatch (notify, auto-cancel), lost parcels (reship or refund), late delivery."""
+        config = SlaConfig(
+            lost_after_days=self.settings.sla_lost_after_days,
+            auto_cancel_business_days=self.settings.sla_auto_cancel_business_days,
+        )
+        return run_sla_jobs(self.db, provider=self.provider, now=now or utcnow(), config=config)
+
+    def sla_periodic(self) -> None:
+        """The worker's entry: runs the SLA jobs at most every ``sla_job_every_seconds``."""
+        now = utcnow()
+        if self._sla_last is not None and (now - self._sla_last).total_seconds() < self.settings.sla_job_every_seconds:
+            return
+        self._sla_last = now
+        self.run_sla_jobs(now)
 
 
 def make_provider(settings: Settings) -> PaymentProvider:
@@ -119,6 +137,9 @@ def bootstrap(
         carrier=chosen,
     )
     container.worker = OutboxWorker(
-        db, bus, poll_seconds=settings.worker_poll_seconds, periodic=[container.expire_reservations]
+        db,
+        bus,
+        poll_seconds=settings.worker_poll_seconds,
+        periodic=[container.expire_reservations, container.sla_periodic],
     )
     return container

@@ -127,6 +127,19 @@ def expire_reservations() -> None:
     console.print(f"expired {len(expired)} unpaid orders")
 
 
+@jobs_app.command("sla")
+def sla_jobs() -> None:
+    """Detect late dispatch (notify; auto-cancel at 7 business days), lost parcels (reship or refund)
+    and late deliveries (notify the shopper). Idempotent: a rerun records nothing new."""
+    from yellowcart.bootstrap import bootstrap
+
+    run = bootstrap(get_settings()).run_sla_jobs()
+    console.print(
+        f"late dispatch {len(run.late_dispatch)}, auto-cancelled {len(run.auto_cancelled)}, "
+        f"lost {len(run.lost)}, late delivery {len(run.late_delivery)}"
+    )
+
+
 @app.command()
 def train(
     if_missing: Annotated[

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
         "so the first shoppers do not wait for them.",
     )
     worker_poll_seconds: float = 0.5
+    sla_lost_after_days: int = Field(default=7, ge=1, description="No carrier scan this long after hand-over: lost.")
+    sla_auto_cancel_business_days: int = Field(
+        default=7, ge=1, description="Not dispatched this many business days after payment: cancelled."
+    )
+    sla_job_every_seconds: float = Field(default=300.0, ge=0, description="How often the worker runs the SLA jobs.")
     low_stock_threshold: int = 5
     free_shipping_threshold_cents: int = 3500
     standard_shipping_cents: int = 599

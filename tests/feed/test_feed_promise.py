@@ -123,4 +123,5 @@ def test_page_promises_take_the_same_queries_for_any_page_size(market: Market) -
             quotes = page_promises(s, dict(list(cheapest.items())[:size]), dest, utcnow())
         assert len(quotes) == size and all(q.promise is not None for q in quotes.values())
         counts.append(sum(sql.lstrip().upper().startswith("SELECT") for sql in statements))
-    assert counts == [3, 3], counts  # stock with warehouses, their booked capacity, the lanes to the ZIP
+    # stock with warehouses, their booked capacity, the lanes to the ZIP, the calibration cache's freshness check
+    assert counts == [4, 4], counts

@@ -274,3 +274,18 @@ def reallocate_shipment(session: Session, *, shipment_id: int, reason: str, now:
         to=[s.id for s in created],
     )
     return created
+
+
+def reship_lines(
+    session: Session, *, order: Order, quantities: dict[int, int], reason: str, now: dt.datetime
+) -> list[Shipment]:
+    """Ship these order lines (order line id -> units) again, as new shipments from wherever stock
+    allows (a lost parcel). The order must be locked by the caller. The units are reserved anew (the
+    lost ones were committed when they left). Raises NoAllocation or InsufficientStock, changing
+    nothing the caller cannot roll back, when no warehouse can ship them."""
+    lines = [ln for ln in order.lines if ln.id in quantities]
+    dest = destination_of(order)
+    if dest is None or not lines:
+        raise NoAllocation(f"Order {order.id} has no deliverable address.", order_id=order.id)
+    plan = _plan_and_book(session, order, lines, quantities, dest, now)
+    return _create_shipments(session, order, plan, reason)

@@ -124,3 +124,61 @@ class ShipmentEvent(Base):
     description: Mapped[str] = mapped_column(String(300), default="")
     location: Mapped[str | None] = mapped_column(String(200))
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SlaKind(enum.StrEnum):
+    """What an SLA job detected (see ``sla_jobs``)."""
+
+    LATE_DISPATCH = "late_dispatch"  # not handed to the carrier within the warehouse's handling time
+    AUTO_CANCEL = "auto_cancel"  # still not handed over 7 business days after payment
+    LATE_DELIVERY = "late_delivery"  # not delivered by the order's promised date
+    LOST_PARCEL = "lost_parcel"  # no carrier scan for N days after hand-over (or the carrier said lost)
+
+
+class SlaAction(enum.StrEnum):
+    NOTIFIED_SELLER = "notified_seller"
+    NOTIFIED_OPERATOR = "notified_operator"  # the platform's own warehouse was late
+    CANCELLED = "cancelled"  # order cancelled: stock released, authorisation voided
+    NOTIFIED_SHOPPER = "notified_shopper"
+    RESHIPPED = "reshipped"
+    REFUNDED = "refunded"
+    FLAGGED = "flagged"  # recorded for operators; no automatic action applies
+
+
+class SlaIncident(Base):
+    """One detection, once: UNIQUE (kind, shipment) is what makes a rerun of a job do nothing new."""
+
+    __tablename__ = "sla_incidents"
+    __table_args__ = (
+        UniqueConstraint("kind", "shipment_id", name="uq_sla_incidents_kind_shipment"),
+        CheckConstraint("refund_cents IS NULL OR refund_cents >= 0", name="refund_not_negative"),
+        Index("ix_sla_incidents_seller", "seller_id", "detected_at"),
+        Index("ix_sla_incidents_order", "order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[SlaKind] = mapped_column(str_enum(SlaKind, 24))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"))
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"))
+    fault: Mapped[str] = mapped_column(String(16))  # seller, platform or carrier
+    detected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    action: Mapped[SlaAction] = mapped_column(str_enum(SlaAction, 24))
+    refund_cents: Mapped[int | None]
+    new_shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipments.id"))
+    detail: Mapped[str] = mapped_column(String(300), default="")
+
+
+class SlaNotification(Base):
+    """A message for a seller, a shopper or operators about an incident (delivery channels read these)."""
+
+    __tablename__ = "sla_notifications"
+    __table_args__ = (Index("ix_sla_notifications_recipient", "recipient", "seller_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("sla_incidents.id", ondelete="CASCADE"), index=True)
+    recipient: Mapped[str] = mapped_column(String(16))  # seller, shopper, operator
+    seller_id: Mapped[int | None] = mapped_column(ForeignKey("sellers.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    message: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
