@@ -168,3 +168,44 @@ def test_reallocate_when_a_warehouse_cannot_ship(server: LiveServer, market: Mar
         assert c.post(f"/v1/shipments/{only.id}/reallocate", json={"reason": "capacity_exceeded"}).status_code == 403
     with market.db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(Shipment)) == 3
+
+
+def test_concurrent_workers_allocate_every_order_without_overselling(
+    server: LiveServer, market: Market, world: dict[str, Any]
+) -> None:
+    """Several outbox workers allocate at once (SKIP LOCKED hands each its own events): every order gets
+    exactly one shipment, reservations move between warehouses without losing or doubling a unit."""
+    import threading
+
+    from yellowcart.events import OutboxWorker
+
+    newark = market.warehouse_ids[0]
+    sku = market.product(world["acme"], stock=[4, 8])  # holds go to the fullest; allocation prefers Newark
+    austin = next(w for w in _wids(market, world["acme"]) if w != newark)
+    orders = [buy(server, world["shopper"], [(sku, 1)])["orders"][0]["id"] for _ in range(8)]
+    assert stock_at(market.db, sku, austin)[1] + stock_at(market.db, sku, newark)[1] == 8
+    base = server.container.worker
+    assert base is not None
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        worker = OutboxWorker(base.db, base.bus)
+        try:
+            for _ in range(20):
+                if worker.run_once() == 0:
+                    return
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    drain(server)  # whatever a worker left for a retry
+    assert not errors, errors
+    per_order = [_shipments(market, order_id) for order_id in orders]
+    assert all(len(found) == 1 for found in per_order), per_order
+    chosen = [found[0].warehouse_id for found in per_order]
+    assert chosen.count(newark) == 4 and chosen.count(austin) == 4  # the nearer one until it runs out
+    assert stock_at(market.db, sku, newark) == (4, 4) and stock_at(market.db, sku, austin) == (8, 4)
