@@ -278,7 +278,6 @@ def candidate_pool(
     cats, sellers = _normalise(cats), _normalise(sellers)
 
     pools = [cat.positions(list(snapshot.top)), cat.newest]
-    pools.append(feats.by_product("trending", {pid: snapshot.scores[pid] for pid in snapshot.top}))
     pools.append(feats.by_product("live", dict.fromkeys(content.on_air, 1.0)))
     if user_id is not None and interest is not None:
         model = signals.models.neighbours(session) if signals.models is not None else None

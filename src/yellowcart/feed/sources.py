@@ -15,11 +15,8 @@ from typing import Generic, TypeVar, TypeVarTuple
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
-from yellowcart.catalog.models import Product, ProductStatus
 from yellowcart.content.models import Anchor
-from yellowcart.db import id_in
 from yellowcart.interactions.models import EventType, InteractionEvent
-from yellowcart.sellers.models import Seller, SellerStatus
 
 #: How much each kind of interaction says about interest (hide is handled as an exclusion).
 WEIGHTS: dict[EventType, float] = {
@@ -62,28 +59,6 @@ def with_event_product(query: Select[*Row]) -> Select[*Row]:
     """Join what ``EVENT_PRODUCT`` needs and keep only events that resolve to a product."""
     joined = query.outerjoin(_LEAD, and_(_LEAD.content_id == InteractionEvent.content_id, _LEAD.position == 0))
     return joined.where(EVENT_PRODUCT.is_not(None))
-
-
-@dataclass(frozen=True, slots=True)
-class ProductInfo:
-    id: int
-    seller_id: int
-    category_id: int
-    created_at: dt.datetime
-    selling_mode: str
-
-
-def sellable_products(session: Session, ids: set[int], *, until: dt.datetime | None = None) -> dict[int, ProductInfo]:
-    """Which of these listings are active listings of active sellers."""
-    query = (
-        select(Product.id, Product.seller_id, Product.category_id, Product.created_at, Product.selling_mode)
-        .join(Seller, Seller.id == Product.seller_id)
-        .where(Product.status == ProductStatus.ACTIVE, Seller.status == SellerStatus.ACTIVE)
-    )
-    query = query.where(id_in(session, Product.id, ids))
-    if until is not None:
-        query = query.where(Product.created_at <= until)
-    return {row[0]: ProductInfo(row[0], row[1], row[2], row[3], str(row[4])) for row in session.execute(query)}
 
 
 T = TypeVar("T")

@@ -34,6 +34,8 @@ from zoneinfo import ZoneInfo
 
 from yellowcart.errors import InvalidInput
 from yellowcart.fulfillment.carriers.base import TrackingEvent, TrackingStatus
+from yellowcart.fulfillment.geo import haversine_miles
+from yellowcart.fulfillment.transit import ZONE_BANDS_MILES
 from yellowcart.geo import lookup_zip
 
 TransitDays = Callable[[str, str, str], int]
@@ -41,8 +43,6 @@ TransitDays = Callable[[str, str, str], int]
 DistanceMiles = Callable[[str, str], float]
 """``distance_miles(from_zip, to_zip) -> float``."""
 
-ZONE_BANDS_MILES = (50, 150, 300, 600, 1000, 1400, 1800)
-_EARTH_RADIUS_MILES = 3958.8
 _DEFAULT_TZ = "America/Chicago"
 
 
@@ -79,7 +79,8 @@ SERVICES: dict[str, SimService] = {
 
 
 def zone_for_miles(miles: float) -> int:
-    """Zone 1..8 from USPS's distance bands."""
+    """Zone 1..8 from USPS's distance bands (the same bands as the network's transit model: geography,
+    not the promise's estimates; the carrier's days below stay its own)."""
     return bisect.bisect_left(ZONE_BANDS_MILES, miles) + 1
 
 
@@ -89,9 +90,7 @@ def default_distance_miles(from_zip: str, to_zip: str) -> float:
     if a is None or b is None:
         missing = from_zip if a is None else to_zip
         raise InvalidInput(f"unknown ZIP code {missing!r}", field="zip")
-    lat1, lon1, lat2, lon2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * _EARTH_RADIUS_MILES * math.asin(math.sqrt(h))
+    return float(haversine_miles(a.lat, a.lon, b.lat, b.lon))
 
 
 def make_default_transit(distance_miles: DistanceMiles = default_distance_miles) -> TransitDays:
