@@ -71,6 +71,8 @@ class OrderLine(Base):
     line_subtotal_cents: Mapped[int]
     line_tax_cents: Mapped[int]
     line_shipping_cents: Mapped[int] = mapped_column(default=0)
+    # Full custody: the variant's supply price when the order was placed (what the seller is owed per unit).
+    supply_price_cents: Mapped[int | None]
 
 
 class OrderHistory(Base):

@@ -1,1 +1,1 @@
-"""Seller accounts (onboarding gates come with the sellers issue)."""
+"""Seller accounts and their onboarding: market policies, applications, eligibility, review."""
