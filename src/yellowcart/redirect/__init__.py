@@ -1,0 +1,1 @@
+"""Redirect listings (semi-closed loop): tracked clicks, store webhooks, attribution, the cutover."""
