@@ -59,7 +59,7 @@ class LiveDeal(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    room_id: Mapped[int] = mapped_column(ForeignKey("content.id", ondelete="CASCADE"))
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("content.id", ondelete="CASCADE"))  # null: a flash deal
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id"))
     sku: Mapped[str] = mapped_column(String(64))
@@ -121,7 +121,7 @@ class DealPurchase(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     deal_id: Mapped[int] = mapped_column(ForeignKey("live_deals.id", ondelete="CASCADE"))
-    room_id: Mapped[int] = mapped_column(ForeignKey("content.id", ondelete="CASCADE"))
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("content.id", ondelete="CASCADE"))  # null: a flash deal
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"), unique=True)
     shopper_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

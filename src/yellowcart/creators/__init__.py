@@ -1,0 +1,1 @@
+"""Creators and affiliation: programme, commission rates, showcase, attribution, commissions, dashboard."""

@@ -1,0 +1,1 @@
+"""Live rooms: real-time room state, viewers, recap (rooms); live-only deals (deals)."""
