@@ -1,0 +1,1 @@
+"""Customer service: order conversations, self-service answers, SLA, templates, masking, e-mail."""
