@@ -13,7 +13,8 @@ from yellowcart.auth.service import create_token, create_user
 from yellowcart.bootstrap import Container
 from yellowcart.catalog.models import Category, Product, ProductStatus, Variant
 from yellowcart.catalog.modes import SellingMode
-from yellowcart.db import Database
+from yellowcart.creators.models import TERMS_VERSION, Membership, OpenRate, ShowcaseItem
+from yellowcart.db import Database, utcnow
 from yellowcart.inventory.models import Stock, Warehouse, WarehouseOperator
 from yellowcart.sellers.models import Seller, SellerStatus
 
@@ -81,6 +82,7 @@ class Market:
         status: ProductStatus = ProductStatus.ACTIVE,
         title: str = "Hydrating serum",
         category: str = "beauty",
+        priced: bool = True,
     ) -> str:
         """Create a one-variant product; ``stock`` per warehouse (list) or in the seller's first one."""
         self._n += 1
@@ -102,7 +104,12 @@ class Market:
                 selling_mode=mode,
                 redirect_url="https://example.com/p" if mode is SellingMode.REDIRECT else None,
             )
-            product.variants.append(Variant(sku=sku, price_cents=price_cents, options={"size": "30ml"}))
+            # Full custody sells only once the platform accepted a supply price (here: 60% of retail);
+            # ``priced=False`` leaves it waiting for the price check.
+            supply = price_cents * 60 // 100 if mode is SellingMode.FULL_CUSTODY and priced else None
+            product.variants.append(
+                Variant(sku=sku, price_cents=price_cents, options={"size": "30ml"}, supply_price_cents=supply)
+            )
             s.add(product)
             s.flush()
             seller_wh = [w for w in s.query(Warehouse).filter_by(seller_id=seller_id).order_by(Warehouse.id)]
@@ -124,6 +131,21 @@ class Market:
             for wh, qty in zip(seller_wh, quantities, strict=False):
                 s.add(Stock(variant_id=product.variants[0].id, warehouse_id=wh.id, on_hand=qty, reserved=0))
         return sku
+
+    def affiliate(self, creator: str, *product_ids: int, rate_bps: int = 1000) -> None:
+        """What a creator needs to tag listings in its content: it joins the affiliate programme, each listing
+        offers an open rate (``rate_bps`` unless it has one) and sits in the creator's showcase."""
+        creator_id = self.users[creator]
+        with self.db.transaction() as s:
+            if s.get(Membership, creator_id) is None:
+                s.add(Membership(creator_id=creator_id, terms_version=TERMS_VERSION, accepted_terms_at=utcnow()))
+            for pid in product_ids:
+                if s.get(OpenRate, pid) is None:
+                    s.add(OpenRate(product_id=pid, rate_bps=rate_bps, set_by_user_id=creator_id))
+                shown = s.query(ShowcaseItem).filter_by(creator_id=creator_id, product_id=pid).one_or_none()
+                if shown is None:
+                    s.add(ShowcaseItem(creator_id=creator_id, product_id=pid))
+                s.flush()
 
     def stock(self, sku: str) -> tuple[int, int]:
         """(on_hand, reserved) summed over warehouses."""

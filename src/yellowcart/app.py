@@ -14,11 +14,17 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from yellowcart import __version__, logs
+from yellowcart.analytics.api import router as analytics_router
 from yellowcart.auth.api import router as auth_router
 from yellowcart.bootstrap import Container, bootstrap
 from yellowcart.catalog.api import router as catalog_router
+from yellowcart.catalog.custody_api import router as custody_router
+from yellowcart.catalog.import_api import router as catalog_import_router
+from yellowcart.catalog.mode_api import router as mode_router
 from yellowcart.checkout.api import router as checkout_router
 from yellowcart.content.api import router as content_router
+from yellowcart.creators.api import router as creators_router
+from yellowcart.creators.money_api import router as creator_money_router
 from yellowcart.edge import EdgeGuard, Metrics
 from yellowcart.feed.api import router as feed_router
 from yellowcart.fulfillment.api import router as fulfillment_router
@@ -27,9 +33,23 @@ from yellowcart.fulfillment.sla_api import router as sla_router
 from yellowcart.http import install_error_handlers
 from yellowcart.interactions.api import router as interactions_router
 from yellowcart.inventory.api import router as inventory_router
+from yellowcart.inventory.inbound_api import router as inbound_router
+from yellowcart.inventory.purchasing_api import router as purchasing_router
+from yellowcart.inventory.removals_api import router as removals_router
+from yellowcart.ledger.api import router as ledger_router
+from yellowcart.ledger.settlement_api import router as settlement_router
+from yellowcart.live.deal_api import router as live_deals_router
+from yellowcart.live.room_api import router as live_rooms_router
 from yellowcart.orders.api import router as orders_router
+from yellowcart.redirect.api import router as redirect_router
+from yellowcart.redirect.cutover_api import router as cutover_router
+from yellowcart.redirect.public import router as redirect_public_router
+from yellowcart.returns.api import router as returns_router
 from yellowcart.sellers.api import router as sellers_router
+from yellowcart.sellers.onboarding_api import router as onboarding_router
 from yellowcart.settings import Settings, get_settings
+from yellowcart.support.admin_api import router as support_admin_router
+from yellowcart.support.api import router as support_router
 from yellowcart.web.pages import STATIC_FILES
 from yellowcart.web.pages import router as pages_router
 
@@ -51,6 +71,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         yield
         if container.worker is not None:
             container.worker.stop()
+        await container.live.aclose()
 
     # Swagger UI and ReDoc from assets shipped in a wheel, not a CDN: self-hosters may be offline.
     app = FastAPIOffline(
@@ -66,19 +87,39 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     for router in (
         auth_router,
         catalog_router,
+        catalog_import_router,
+        mode_router,
+        redirect_router,
+        cutover_router,
         sellers_router,
+        onboarding_router,
         inventory_router,
+        custody_router,
+        inbound_router,
+        removals_router,
+        purchasing_router,
         fulfillment_router,
         shipping_router,
         sla_router,
+        returns_router,
+        support_router,
+        support_admin_router,
         checkout_router,
         orders_router,
+        ledger_router,
+        settlement_router,
+        analytics_router,
         content_router,
+        creators_router,
+        creator_money_router,
+        live_rooms_router,
+        live_deals_router,
         interactions_router,
         feed_router,
     ):
         app.include_router(router)
     app.include_router(pages_router)
+    app.include_router(redirect_public_router)  # /r/{click_id} and the product page's store form
     app.mount("/static", STATIC_FILES, name="static")  # after pages_router: it answers /static/demo/*
 
     @app.get("/v1/health", tags=["ops"], summary="Liveness and database reachability")

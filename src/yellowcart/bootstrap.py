@@ -12,6 +12,7 @@ from yellowcart.auth.cache import TokenCache
 from yellowcart.checkout import handlers as payment_handlers
 from yellowcart.checkout.flow import CheckoutFlow
 from yellowcart.checkout.payments import PaymentProvider, TestPaymentProvider
+from yellowcart.creators import handlers as creator_handlers
 from yellowcart.db import Database, utcnow
 from yellowcart.events import EventBus, OutboxWorker
 from yellowcart.feed.service import Signals
@@ -21,8 +22,17 @@ from yellowcart.fulfillment.carriers.simulated import SimulatedCarrier
 from yellowcart.fulfillment.sla_jobs import SlaConfig, SlaRun, run_sla_jobs
 from yellowcart.interactions import handlers as interaction_handlers
 from yellowcart.inventory import holds
+from yellowcart.ledger import handlers as ledger_handlers
+from yellowcart.live import deal_jobs, room_handlers
+from yellowcart.live.room_hubs import LiveRooms
 from yellowcart.orders import service as orders
+from yellowcart.returns.jobs import ReturnRun, run_return_jobs
+from yellowcart.returns.policy import Policy as ReturnPolicy
+from yellowcart.returns.service import Config as ReturnsConfig
+from yellowcart.sellers import assessment as onboarding_assessment
+from yellowcart.sellers import handlers as onboarding_handlers
 from yellowcart.settings import Settings
+from yellowcart.support.runtime import SupportRuntime
 
 log = structlog.get_logger(__name__)
 
@@ -39,6 +49,8 @@ class Container:
     carrier: Carrier | None = None  # the one labels are bought from (YC_CARRIER_PROVIDER)
     tokens: TokenCache = field(default_factory=TokenCache)
     feed_signals: Signals = field(default_factory=Signals.create)  # bootstrap gives it the database
+    live: LiveRooms = field(default_factory=LiveRooms.detached)  # live rooms' broker and hubs
+    support: SupportRuntime = field(default_factory=SupportRuntime.detached)  # customer service: e-mail, hints, jobs
     _sla_last: dt.datetime | None = field(default=None, repr=False)
 
     def warm_feed(self) -> None:
@@ -70,13 +82,33 @@ class Container:
         )
         return run_sla_jobs(self.db, provider=self.provider, now=now or utcnow(), config=config)
 
+    def returns_config(self) -> ReturnsConfig:
+        s = self.settings
+        return ReturnsConfig(
+            base=ReturnPolicy(
+                window_days=s.return_window_days,
+                guarantee_days=s.return_guarantee_days,
+                returnless_below_cents=s.returnless_below_cents,
+                returnless_label_share_bps=s.returnless_label_share_bps,
+            ),
+            response_hours=s.return_response_hours,
+            refund_business_days=s.return_refund_business_days,
+        )
+
+    def run_return_jobs(self, now: dt.datetime | None = None) -> ReturnRun:
+        """Periodic job: unanswered return requests (approve or escalate), the refund SLA."""
+        return run_return_jobs(
+            self.db, provider=self.provider, now=now or utcnow(), config=self.returns_config(), carrier=self.carrier
+        )
+
     def sla_periodic(self) -> None:
-        """The worker's entry: runs the SLA jobs at most every ``sla_job_every_seconds``."""
+        """The worker's entry: runs the SLA and return jobs at most every ``sla_job_every_seconds``."""
         now = utcnow()
         if self._sla_last is not None and (now - self._sla_last).total_seconds() < self.settings.sla_job_every_seconds:
             return
         self._sla_last = now
         self.run_sla_jobs(now)
+        self.run_return_jobs(now)
 
 
 def make_provider(settings: Settings) -> PaymentProvider:
@@ -126,7 +158,16 @@ def bootstrap(
     payment_handlers.register(bus, provider)
     fulfillment_handlers.register(bus, chosen)
     interaction_handlers.register(bus)
+    ledger_handlers.register(bus)
+    creator_handlers.register(bus, window=dt.timedelta(days=settings.creator_attribution_days))
+    onboarding_handlers.register(bus)
+    live = LiveRooms.create(settings, db)
+    room_handlers.register(bus, live)
+    room_handlers.watch_sales(live, db)
+    deal_jobs.register(bus)
     container = Container(
+        live=live,
+        support=SupportRuntime.create(settings, db, live.broker),
         feed_signals=Signals.create(db),
         settings=settings,
         db=db,
@@ -140,6 +181,13 @@ def bootstrap(
         db,
         bus,
         poll_seconds=settings.worker_poll_seconds,
-        periodic=[container.expire_reservations, container.sla_periodic],
+        periodic=[
+            container.expire_reservations,
+            container.sla_periodic,
+            onboarding_assessment.daily_job(db),
+            live.sweep,
+            deal_jobs.periodic(db),
+            container.support.periodic,
+        ],
     )
     return container

@@ -21,10 +21,16 @@ users_app = typer.Typer(help="Manage users.")
 tokens_app = typer.Typer(help="Manage API tokens.")
 jobs_app = typer.Typer(help="Run periodic jobs once.")
 eval_app = typer.Typer(help="Measure the recommender on public data, beside baselines (full ranking).")
+import_app = typer.Typer(help="Import catalogues (Shopify product CSV).")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(eval_app, name="eval")
+ledger_app = typer.Typer(help="The double-entry ledger: backfill, trial balance.")
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(import_app, name="import")
+redirect_app = typer.Typer(help="Redirect listings: the cutover migration report.")
+app.add_typer(redirect_app, name="redirect")
 console = Console()
 
 
@@ -140,6 +146,66 @@ def sla_jobs() -> None:
     )
 
 
+@jobs_app.command("returns")
+def return_jobs() -> None:
+    """Approve return requests nobody answered within 48 h (escalate flagged ones to operators once)
+    and refund returns received 5 business days ago and still not refunded. Idempotent."""
+    from yellowcart.bootstrap import bootstrap
+
+    run = bootstrap(get_settings()).run_return_jobs()
+    console.print(f"approved {len(run.approved)}, escalated {len(run.escalated)}, refunded {len(run.refunded)}")
+
+
+@jobs_app.command("support")
+def support_jobs() -> None:
+    """Customer service: flag first-response breaches (and e-mail the side that owes the answer), close
+    idle conversations, e-mail unread messages (at most once per conversation and side per window),
+    send recorded e-mails, delete messages past retention. Idempotent."""
+    from yellowcart.bootstrap import bootstrap
+
+    container = bootstrap(get_settings())
+    run = container.support.run_jobs()
+    container.live.broker.close()
+    console.print(
+        f"breaches {len(run.breached)}, auto-closed {len(run.auto_closed)}, e-mails queued {run.emails_queued}, "
+        f"sent {run.emails_sent}, messages deleted {run.messages_deleted}"
+    )
+
+
+@jobs_app.command("live-deals")
+def live_deals_job() -> None:
+    """Start scheduled live deals whose time came (while their room is on air), end deals whose
+    countdown ran out or whose room ended, giving their unsold units back to the SKU. Idempotent."""
+    from yellowcart.db import utcnow
+    from yellowcart.live.deal_jobs import run_live_deals
+
+    run = run_live_deals(_db(), now=utcnow())
+    console.print(f"started {len(run.started)}, ended {len(run.ended)}, cancelled {len(run.cancelled)}")
+
+
+@jobs_app.command("live-viewers")
+def live_viewers_job() -> None:
+    """Close live room visits whose heartbeats stopped (tabs closed), at their last heartbeat, and tell
+    the rooms' viewers. The worker runs this every few seconds; idempotent."""
+    from yellowcart.bootstrap import bootstrap
+
+    container = bootstrap(get_settings())
+    rooms = container.live.sweep()
+    container.live.close()  # sends the rooms' hints before the command exits
+    console.print(f"closed stale viewers in {len(rooms)} live rooms")
+
+
+@jobs_app.command("seller-applications")
+def seller_applications_job() -> None:
+    """Re-evaluate undecided seller applications last evaluated before today (IDs expire, GMV windows
+    slide). Idempotent: a second run the same day finds nothing to do."""
+    from yellowcart.db import utcnow
+    from yellowcart.sellers.assessment import reevaluate_stale
+
+    count = reevaluate_stale(_db(), now=utcnow())
+    console.print(f"re-evaluated {count} seller applications")
+
+
 @app.command()
 def train(
     if_missing: Annotated[
@@ -215,6 +281,53 @@ def eval_sequential(
     run_sequential(file, attributes=attributes, seed=seed)
 
 
+@import_app.command("shopify-csv")
+def import_shopify_csv(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A Shopify product CSV export.")],
+    seller: Annotated[int, typer.Option("--seller", min=1, help="The seller account the listings are for.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and report; write nothing.")] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", dir_okay=False, help="Also write the per-product, per-row report (JSON).")
+    ] = None,
+) -> None:
+    """Import a Shopify product CSV (current or legacy headers) as a seller's listings. Progress and
+    skipped rows go to stderr; the last line on stdout is the JSON summary. Exit 1: the file was refused."""
+    import json
+    import sys
+    from contextlib import redirect_stdout
+
+    from rich.progress import Progress
+
+    from yellowcart.catalog import importer
+    from yellowcart.catalog.import_schemas import ImportSummary
+    from yellowcart.errors import DomainError
+
+    errors = Console(stderr=True)
+    try:
+        # stdout is for the summary alone: logs printed while importing go to stderr with the progress bar.
+        with redirect_stdout(sys.stderr), Progress(console=errors) as progress:
+            task = progress.add_task("importing" if not dry_run else "checking (dry run)", total=None)
+            result = importer.import_shopify_csv(
+                _db(),
+                principal=importer.command_line_operator(),
+                seller_id=seller,
+                data=file.read_bytes(),
+                dry_run=dry_run,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+    except DomainError as exc:
+        refused = ImportSummary(products=0, variants=0, errors=[exc.detail], dry_run=dry_run)
+        typer.echo(json.dumps(refused.model_dump(mode="json")))
+        raise typer.Exit(1) from exc
+    for row in result.row_reports:
+        if row.outcome == "skipped" and row.reason:
+            line = f"row {row.row} ({row.handle or '-'}): skipped: {row.reason}"
+            errors.print(line, markup=False, highlight=False, soft_wrap=True)
+    if report is not None:
+        report.write_text(result.model_dump_json(indent=2))
+    typer.echo(json.dumps(result.summary().model_dump(mode="json")))
+
+
 @users_app.command("create")
 def users_create(
     email: str,
@@ -253,6 +366,85 @@ def tokens_create(
             raise typer.BadParameter(f"no user {email}")
         token, _ = auth.create_token(session, user_id=user.id, name=name, ttl=dt.timedelta(days=days) if days else None)
     console.print(token, soft_wrap=True)
+
+
+@ledger_app.command("backfill")
+def ledger_backfill() -> None:
+    """Post ledger entries for captured orders written without events (the demo market); idempotent."""
+    from yellowcart.ledger.backfill import backfill_with_progress
+
+    run = backfill_with_progress(_db(), progress=True)
+    console.print(
+        f"ledger: {run.orders} orders posted, {run.refunds} refunds inferred, {run.creator_entries} creator "
+        f"commission entries, {run.skipped} already posted"
+    )
+
+
+@ledger_app.command("trial-balance")
+def ledger_trial_balance() -> None:
+    """Every account's balance; exit 1 when the ledger or an entry does not sum to zero."""
+    from yellowcart.ledger.balances import trial_balance
+    from yellowcart.money import format_usd
+
+    with _db().transaction() as session:
+        tb = trial_balance(session)
+    for account, cents in tb.accounts.items():
+        console.print(f"  {account.value:<28} {format_usd(cents):>16}")
+    console.print(f"{tb.entries} entries, {tb.postings} postings, total {format_usd(tb.total_cents)}")
+    if not tb.balanced:
+        console.print(f"[red]unbalanced[/red]: entries {tb.unbalanced_entries[:20]}")
+        raise typer.Exit(1)
+
+
+@app.command()
+def settle(
+    period: Annotated[
+        str | None, typer.Option(help="The period's first day, YYYY-MM-01 or YYYY-MM-16 (default: the last one over).")
+    ] = None,
+    adapter: Annotated[str, typer.Option(help="Payout adapter (built in: manual).")] = "manual",
+) -> None:
+    """Close a settlement period (UTC): statements per seller, netting, payouts. A rerun pays nobody twice."""
+    from yellowcart.db import utcnow
+    from yellowcart.errors import DomainError
+    from yellowcart.ledger.payouts import make_payout_adapter
+    from yellowcart.ledger.periods import last_closed, parse_period
+    from yellowcart.ledger.settlement import close_period
+    from yellowcart.money import format_usd
+
+    now = utcnow()
+    try:
+        chosen = parse_period(period) if period else last_closed(now)
+        run = close_period(_db(), period=chosen, adapter=make_payout_adapter(adapter), now=now)
+    except (ValueError, DomainError) as exc:
+        raise typer.BadParameter(str(exc), param_hint="--period") from exc
+    paid = sum(cents for _, cents, _ in run.payouts)
+    console.print(
+        f"period {chosen.label}: {run.statements} statements closed ({run.already_closed} already), "
+        f"{len(run.payouts)} payouts {format_usd(paid)}, netted {format_usd(run.netted_cents)}"
+    )
+
+
+@redirect_app.command("report")
+def redirect_report(
+    market: Annotated[str | None, typer.Option(help="Only this market (e.g. US).")] = None,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout instead of a table.")] = False,
+) -> None:
+    """Every seller with redirect listings: total, migrated, remaining, last migration, status."""
+    import csv
+    import sys
+
+    from yellowcart.redirect.cutover import REPORT_COLUMNS, report_row, seller_migrations
+
+    with _db().transaction() as session:
+        rows = seller_migrations(session, market=market)
+    if as_csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(REPORT_COLUMNS)
+        writer.writerows(report_row(r) for r in rows)
+        return
+    for r in rows:
+        console.print(f"{r.seller_id:>6} {r.seller_name[:30]:<30} {r.market} {r.migrated}/{r.total}  {r.status}")
+    console.print(f"{len(rows)} sellers with redirect listings")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,6 +8,7 @@ carries a NUL in its query or JSON body is refused with a 422 problem before it 
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -17,6 +18,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from yellowcart.errors import PROBLEM_JSON
 
 MAX_BODY_BYTES = 1_048_576
+#: File uploads (catalogue imports) may be larger: their route enforces its own limit (20 MB) below this.
+MAX_UPLOAD_BYTES = 21 * 1_048_576
+UPLOAD_PATHS = re.compile(r"^/v1/sellers/[^/]+/imports/[^/]+$")
 
 
 async def _reply(send: Send, status: int, code: str, detail: str, path: str) -> None:
@@ -56,6 +60,7 @@ class EdgeGuard:
         if scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await self.app(scope, receive, send)
             return
+        limit = MAX_UPLOAD_BYTES if UPLOAD_PATHS.match(path) else self.max_body
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -65,8 +70,8 @@ class EdgeGuard:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body:
-                await _reply(send, 413, "body_too_large", f"Request body over {self.max_body} bytes.", path)
+            if size > limit:
+                await _reply(send, 413, "body_too_large", f"Request body over {limit} bytes.", path)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):

@@ -32,6 +32,12 @@ class Settings(BaseSettings):
         default=None,
         description="Signs the simulated carrier's tracking webhooks; unset: a random secret per process.",
     )
+    pii_hash_key: SecretStr | None = Field(
+        default=None,
+        description="Keys the HMAC-SHA256 of sellers' EINs and ID document numbers (stored instead of the "
+        "numbers, so reuse across sellers can be found). Set it in production and never change it; unset: "
+        "a random key per process (reuse is then only matched within one process's lifetime).",
+    )
     inline_worker: bool = Field(default=True, description="Run the outbox worker inside the API process.")
     feed_warmup: bool = Field(
         default=True,
@@ -44,7 +50,74 @@ class Settings(BaseSettings):
         default=7, ge=1, description="Not dispatched this many business days after payment: cancelled."
     )
     sla_job_every_seconds: float = Field(default=300.0, ge=0, description="How often the worker runs the SLA jobs.")
+    return_window_days: int = Field(default=30, ge=0, le=365, description="Change-of-mind returns: days from delivery.")
+    return_guarantee_days: int = Field(default=90, ge=0, le=730, description="Damaged/defective/wrong item: days.")
+    return_response_hours: int = Field(default=48, ge=1, description="Reviewer's time to answer before auto-approval.")
+    return_refund_business_days: int = Field(default=5, ge=1, description="Refund due this long after receipt.")
+    returnless_below_cents: int = Field(default=1000, ge=0, description="Refund without the item below this value.")
+    returnless_label_share_bps: int = Field(
+        default=5000, ge=0, description="Refund without the item when the label costs more than this share of it."
+    )
+    default_market: str = Field(
+        default="US", pattern="^[A-Z]{2}$", description="Market code of sellers not placed in another market."
+    )
+    redirect_attribution_days: int = Field(
+        default=7, ge=1, le=90, description="A store order counts for a tracked click placed this many days before it."
+    )
+    redirect_commission_bps: int = Field(
+        default=500, ge=0, le=10_000, description="Commission on attributed redirect GMV, in basis points."
+    )
+    creator_attribution_days: int = Field(
+        default=7, ge=1, le=90, description="An order is credited to a creator content touch this many days before it."
+    )
     low_stock_threshold: int = 5
+    custody_min_margin_bps: int = Field(
+        default=1500,
+        ge=0,
+        le=9999,
+        description="Full custody price check: the lowest platform margin (retail - supply) / retail, in basis "
+        "points, an operator may accept without an explicit override and reason (1500 = 15%).",
+    )
+    live_broker: str = Field(
+        default="auto",
+        pattern="^(auto|memory|postgres)$",
+        description="How API processes share live room updates: postgres (LISTEN/NOTIFY), memory (one process); "
+        "auto: postgres on a PostgreSQL database.",
+    )
+    live_flush_ms: int = Field(
+        default=250, ge=20, le=5000, description="Live room updates: at most one per room this often."
+    )
+    live_heartbeat_seconds: float = Field(default=15.0, gt=0, description="SSE keep-alive comments this often.")
+    live_viewer_timeout_seconds: float = Field(
+        default=45.0, ge=3, description="A live viewer without a heartbeat (or open stream) this long has left."
+    )
+    support_first_response_hours: int = Field(
+        default=12,
+        ge=1,
+        le=168,
+        description="Customer service: the first answer is due this long after the first question for a person.",
+    )
+    support_auto_close_days: int = Field(
+        default=7, ge=1, le=365, description="Open conversations idle this long are closed."
+    )
+    support_retention_days: int = Field(
+        default=730, ge=1, description="Conversation messages older than this are deleted."
+    )
+    support_email_after_minutes: int = Field(
+        default=15, ge=1, description="A message unread this long e-mails the other side (at most once per this long)."
+    )
+    support_job_every_seconds: float = Field(
+        default=60.0, ge=0, description="How often the worker runs the support jobs."
+    )
+    support_email: str = Field(
+        default="log", pattern="^(log|smtp)$", description="log: record, never send; smtp: send."
+    )
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "yellowcart <no-reply@localhost>"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
     free_shipping_threshold_cents: int = 3500
     standard_shipping_cents: int = 599
     log_level: str = "INFO"

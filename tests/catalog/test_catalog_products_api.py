@@ -260,7 +260,13 @@ def test_redirect_listing_carries_its_link_until_it_moves_in_app(server: LiveSer
         assert (r.json()["selling_mode"], r.json()["redirect_url"]) == ("redirect", url)
         pid = r.json()["id"]
         _problem(c.patch(f"/v1/products/{pid}", json={"redirect_url": None}), 422, "redirect_url_required")
-        moved = c.patch(f"/v1/products/{pid}", json={"selling_mode": "seller_fulfilled"}).json()
+        # A mode switch is the audited operation now; the PATCH points there and changes nothing.
+        refused = c.patch(f"/v1/products/{pid}", json={"selling_mode": "seller_fulfilled"})
+        _problem(refused, 409, "use_selling_mode_endpoint")
+        switch = {"target": "seller_fulfilled", "reason": "in-app", "warehouse_id": market.warehouse_ids[0]}
+        r = c.post(f"/v1/products/{pid}/selling-mode", json={**switch, "stock": {"SER-1": 3}})
+        assert r.status_code == 200, r.text
+        moved = c.get(f"/v1/products/{pid}").json()
         assert (moved["selling_mode"], moved["redirect_url"]) == ("seller_fulfilled", None)
         _problem(c.patch(f"/v1/products/{pid}", json={"title": None}), 422, "validation_error")
 
@@ -343,3 +349,25 @@ def test_suspended_seller_is_hidden_but_may_still_edit(server: LiveServer, marke
         assert c.put(f"/v1/products/{pid}/variants/SER-1", json={"price_cents": 1800}).status_code == 200
         assert c.patch(f"/v1/products/{pid}", json={"status": "draft"}).status_code == 200
         _problem(c.patch(f"/v1/products/{pid}", json={"status": "active"}), 422, "not_publishable")
+
+
+def test_the_platform_sets_a_priced_full_custody_listings_shelf_price(server: LiveServer, market: Market) -> None:
+    from yellowcart.catalog.modes import SellingMode
+
+    acme = market.seller("acme")
+    sku = market.product(acme, mode=SellingMode.FULL_CUSTODY, price_cents=2500, stock=0)
+    with market.db.transaction() as s:
+        variant = s.scalar(select(Variant).where(Variant.sku == sku))
+        assert variant is not None and variant.supply_price_cents == 1500
+        pid = variant.product_id
+    with server.client(market.user("acme-staff", Role.SELLER, acme)) as c:
+        _problem(c.put(f"/v1/products/{pid}/variants/{sku}", json={"price_cents": 1999}), 409, "platform_sets_price")
+        # Other fields stay the seller's: the same price with a new weight is fine.
+        assert (
+            c.put(f"/v1/products/{pid}/variants/{sku}", json={"price_cents": 2500, "weight_grams": 90}).status_code
+            == 200
+        )
+    with server.client(market.user("ops", Role.OPERATOR)) as c:
+        assert c.put(f"/v1/products/{pid}/variants/{sku}", json={"price_cents": 2299}).status_code == 200
+    with market.db.transaction() as s:
+        assert s.scalar(select(Variant.price_cents).where(Variant.sku == sku)) == 2299

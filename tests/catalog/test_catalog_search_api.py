@@ -158,7 +158,9 @@ def test_price_mode_and_seller_filters(server: LiveServer, market: Market, catal
         _problem(c.get("/v1/products", params={"min_price": 10, "max_price": 5}), 422, "invalid_input")
         _problem(c.get("/v1/products", params={"min_price": -1}), 422, "validation_error")
         link = c.get(f"/v1/products/{catalog['link']}").json()
-        assert link["redirect_url"] == "https://acme.example.com/gift"
+        # Shoppers get the tracked click entry point, never the store URL itself.
+        assert link["redirect_url"] is None
+        assert link["redirect_click"] == f"/v1/products/{catalog['link']}/redirect-clicks"
         _problem(c.get(f"/v1/products/{catalog['gone']}"), 404, "not_found")
 
 

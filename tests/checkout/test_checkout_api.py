@@ -6,10 +6,11 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from support import ADDRESS, LiveServer, Market
 from yellowcart.auth.models import Role
+from yellowcart.catalog.models import Variant
 from yellowcart.catalog.modes import SellingMode
 from yellowcart.checkout.models import Payment
 from yellowcart.orders.models import Order
@@ -152,8 +153,12 @@ def test_reservation_expiry_job_releases_unpaid_stock(server: LiveServer, market
 def test_bad_input_is_4xx_and_changes_nothing(server: LiveServer, market: Market) -> None:
     sku = market.product(market.seller("s"), stock=5)
     redirect = market.product(market.seller("r"), mode=SellingMode.REDIRECT, stock=0)
+    unpriced = market.product(market.seller("c"), mode=SellingMode.FULL_CUSTODY, stock=5)
+    with market.db.transaction() as s:  # consigned, but the platform has not accepted a supply price yet
+        s.execute(update(Variant).where(Variant.sku == unpriced).values(supply_price_cents=None))
     shopper = market.user("io", Role.SHOPPER)
     cases = [
+        ({"items": [{"sku": unpriced, "quantity": 1}]}, 409, "not_purchasable"),
         ({"items": [{"sku": sku, "quantity": 0}]}, 422, "validation_error"),
         ({"items": [{"sku": sku, "quantity": 1000}]}, 422, "validation_error"),
         ({"items": [{"sku": sku, "quantity": -1}]}, 422, "validation_error"),
@@ -175,6 +180,7 @@ def test_bad_input_is_4xx_and_changes_nothing(server: LiveServer, market: Market
             body = {"shipping_address": ADDRESS, "payment_method": "tok_visa", **patch}
             r = c.post("/v1/checkout", json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
             assert (r.status_code, r.json()["code"]) == (status, code), (patch, r.text)
+            assert "example.com" not in r.text  # a redirect listing's store is reached only through the tracked link
         malformed = c.post(
             "/v1/checkout", content=b"{not json", headers={"Idempotency-Key": "m", "Content-Type": "application/json"}
         )

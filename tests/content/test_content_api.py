@@ -1,4 +1,5 @@
-"""Content through real HTTP: creators tag any active listing, sellers only their own; drafts stay private."""
+"""Content through real HTTP: creators tag active listings of their showcase, sellers only their own; drafts stay
+private."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ def test_creator_publishes_video_with_anchors(server: LiveServer, market: Market
     p1, p2 = _pid(market, market.product(mine)), _pid(market, market.product(other))
     draft = _pid(market, market.product(other, status=ProductStatus.DRAFT))
     creator = market.user("cr", Role.CREATOR)
+    market.affiliate("cr", p1, p2)  # creators tag listings of their affiliate showcase (tests/creators)
     body = {
         "title": "My glow routine",
         "hashtags": ["Skincare", "GRWM"],

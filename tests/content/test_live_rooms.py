@@ -20,6 +20,7 @@ def test_live_room_lifecycle_and_pins(server: LiveServer, market: Market) -> Non
     seller = market.seller("s")
     a, b, c_ = (_pid(market, market.product(seller)) for _ in range(3))
     host = market.user("host", Role.CREATOR)
+    market.affiliate("host", a, b)  # a creator tags listings of its affiliate showcase
     with server.client(host) as c:
         room = c.post(
             "/v1/content", json={"kind": "live", "title": "Drop", "product_ids": [a, b], "scheduled_at": None}
@@ -49,6 +50,7 @@ def test_feed_shows_a_room_while_on_air(server: LiveServer, market: Market) -> N
     plain = [_pid(market, market.product(sellers[i % 4])) for i in range(12)]
     pinned = _pid(market, market.product(sellers[0], title="Live deal"))
     host = market.user("host", Role.CREATOR)
+    market.affiliate("host", pinned)
     with server.client(host) as c:
         room = c.post("/v1/content", json={"kind": "live", "title": "Deals now", "product_ids": [pinned]}).json()
         c.patch(f"/v1/content/{room['id']}", json={"live_state": "live", "pinned_product_id": pinned})

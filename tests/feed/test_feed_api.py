@@ -109,6 +109,7 @@ def test_followed_creator_content_reaches_the_feed(server: LiveServer, market: M
     control = _pid(market, market.product(sellers[2], category="garden", title="Plain trowel"))
     tagged = _pid(market, market.product(sellers[3], category="garden", title="Creator pick"))
     creator = market.user("cr", Role.CREATOR)
+    market.affiliate("cr", tagged)
     with server.client(creator) as c:
         video = {"title": "Garden haul", "duration_s": 30, "product_ids": [tagged], "status": "published"}
         assert c.post("/v1/content", json=video).status_code == 201

@@ -71,3 +71,23 @@ def test_health_numbers_breaches_and_authz(server: LiveServer, market: Market, w
         breached = c.get("/v1/operator/seller-health", params={"breached": "true"}).json()["items"]
         assert [h["seller_id"] for h in breached] == [acme]
         assert c.get("/v1/operator/seller-health", params={"window_days": 0}).status_code == 422
+
+
+def test_each_caller_reads_only_its_own_notifications(
+    server: LiveServer, market: Market, world: dict[str, Any]
+) -> None:
+    order_id, _ = seller_order(server, market, world)
+    server.container.run_sla_jobs(T0 + dt.timedelta(days=3))  # late dispatch: the seller is told
+    server.container.run_sla_jobs(T0 + dt.timedelta(days=12))  # auto-cancelled: the shopper is told
+    with server.client(world["seller"]) as c:
+        mine = c.get("/v1/notifications").json()["items"]
+    assert [n["kind"] for n in mine] and {n["order_id"] for n in mine} == {order_id}
+    assert "late_dispatch" in {n["kind"] for n in mine}
+    with server.client(world["shopper"]) as c:
+        page = c.get("/v1/notifications", params={"limit": 1}).json()
+    assert [n["kind"] for n in page["items"]] == ["auto_cancel"] and page["items"][0]["order_id"] == order_id
+    for who in ("stranger", "operator"):
+        with server.client(world[who]) as c:
+            assert c.get("/v1/notifications").json()["items"] == []
+    with server.client() as c:
+        assert c.get("/v1/notifications").status_code == 401

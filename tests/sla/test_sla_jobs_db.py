@@ -123,6 +123,11 @@ def test_lost_parcel_is_refunded_once_when_it_cannot_be_reshipped(
     assert shipments_of(market, order_id)[0].status is ShipmentStatus.LOST
     assert ("lost_parcel", lost.id, "refunded") in incidents(market)
     assert stock_at(market.db, sku, wid) == (0, 0)
+    # Its only parcel lost and the money back: the order is closed, not left in transit forever.
+    assert _status(market, order_id) is OrderStatus.CANCELLED
+    with market.db.transaction() as s:
+        reason = s.scalar(select(Order.cancel_reason).where(Order.id == order_id))
+    assert reason == "lost_in_transit"
 
 
 def test_late_delivery_notifies_the_shopper_in_their_zone(

@@ -34,6 +34,8 @@ from yellowcart.fulfillment import service as fulfillment
 from yellowcart.fulfillment.schemas import ZIP_PATTERN, DeliveryQuoteOut, PromiseOut
 from yellowcart.http import Db, MaybeCaller, PathId, decode_cursor, next_cursor, problems, require
 from yellowcart.inventory import service as inventory
+from yellowcart.redirect import cutover_state as redirect_links
+from yellowcart.redirect.clicks import redirect_click_path
 
 router = APIRouter(tags=["catalog"])
 PROBLEMS = problems(s409="Conflict (SKU or slug taken)")
@@ -59,9 +61,12 @@ def _products_out(session: Session, listings: Sequence[service.Listing], who: Pr
     """Shape listings, with stock for every variant on the page in one query."""
     variant_ids = [v.id for listing in listings for v in listing.product.variants]
     available = inventory.available_by_variant(session, variant_ids) if variant_ids else {}
+    linking = [x.product.seller_id for x in listings if x.product.selling_mode is SellingMode.REDIRECT]
+    open_links = redirect_links.sellers_with_links_open(session, seller_ids=linking, now=utcnow()) if linking else set()
     out = []
     for listing in listings:
         product, owner_view = listing.product, service.manages(who, listing.product.seller_id)
+        linked = product.selling_mode is SellingMode.REDIRECT and product.seller_id in open_links
         variants = [v for v in product.variants if v.is_active or owner_view]
         out.append(
             ProductOut(
@@ -71,7 +76,8 @@ def _products_out(session: Session, listings: Sequence[service.Listing], who: Pr
                 brand=product.brand,
                 status=product.status,
                 selling_mode=product.selling_mode,
-                redirect_url=product.redirect_url,
+                redirect_url=product.redirect_url if owner_view else None,  # shoppers go through a tracked click
+                redirect_click=redirect_click_path(product.id) if linked else None,
                 media=[MediaOut.model_validate(m) for m in product.media or []],
                 category=CategoryRefOut.model_validate(listing.category),
                 seller=SellerRefOut(id=listing.seller.id, name=listing.seller.name),

@@ -36,6 +36,8 @@ class Product(Base):
         Index("ix_products_seller_status", "seller_id", "status"),
         Index("ix_products_category_status", "category_id", "status"),
         Index("ix_products_status_created", "status", "created_at"),
+        # An imported product is known by its store handle: importing the same file twice updates it.
+        Index("ux_products_seller_handle", "seller_id", "handle", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,6 +49,7 @@ class Product(Base):
     status: Mapped[ProductStatus] = mapped_column(str_enum(ProductStatus, 16), default=ProductStatus.DRAFT)
     selling_mode: Mapped[SellingMode] = mapped_column(str_enum(SellingMode, 24))
     redirect_url: Mapped[str | None] = mapped_column(String(500))
+    handle: Mapped[str | None] = mapped_column(String(255))  # the seller's store handle (Shopify "URL handle")
     media: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -62,6 +65,7 @@ class Variant(Base):
         CheckConstraint("price_cents >= 0", name="price_not_negative"),
         CheckConstraint("compare_at_cents IS NULL OR compare_at_cents >= price_cents", name="compare_at_ge"),
         CheckConstraint("weight_grams >= 0", name="weight_not_negative"),
+        CheckConstraint("supply_price_cents IS NULL OR supply_price_cents >= 0", name="supply_price_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,6 +75,9 @@ class Variant(Base):
     price_cents: Mapped[int]
     compare_at_cents: Mapped[int | None]
     weight_grams: Mapped[int] = mapped_column(default=0)
+    # Full custody: the supply price the seller is owed per unit sold (accepted in the price check);
+    # the retail ``price_cents`` is then the platform's. Null in the other modes.
+    supply_price_cents: Mapped[int | None]
     is_active: Mapped[bool] = mapped_column(default=True)
 
     product: Mapped[Product] = relationship(back_populates="variants")

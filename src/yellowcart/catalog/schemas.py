@@ -211,7 +211,14 @@ class ProductOut(BaseModel):
     brand: str | None
     status: ProductStatus
     selling_mode: SellingMode
-    redirect_url: str | None = Field(description="The seller's store page, for redirect listings")
+    redirect_url: str | None = Field(
+        description="The seller's store page of a redirect listing, shown to its seller and operators only"
+    )
+    redirect_click: str | None = Field(
+        default=None,
+        description="Redirect listings: POST here for the tracked link to the seller's store (null once the "
+        "market's redirect cutover has passed, and for in-app listings)",
+    )
     media: list[MediaOut]
     category: CategoryRefOut
     seller: SellerRefOut

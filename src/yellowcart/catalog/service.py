@@ -18,8 +18,9 @@ from yellowcart.auth.service import Principal
 from yellowcart.catalog.models import Category, Product, ProductStatus, Variant
 from yellowcart.catalog.modes import SellingMode
 from yellowcart.catalog.schemas import MAX_VARIANTS, ProductIn, ProductPatch, VariantPut
-from yellowcart.db import flush_guarded
+from yellowcart.db import flush_guarded, utcnow
 from yellowcart.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from yellowcart.redirect.cutover_state import ensure_redirect_allowed
 from yellowcart.sellers.models import Seller, SellerStatus
 
 
@@ -57,6 +58,14 @@ class TooManyVariants(InvalidInput):
 
 class StatusNotAllowed(Forbidden):
     code, title = "status_not_allowed", "Status change not allowed"
+
+
+class PlatformSetsPrice(Conflict):
+    code, title = "platform_sets_price", "The platform sets this price"
+
+
+class UseModeSwitch(Conflict):
+    code, title = "use_selling_mode_endpoint", "Selling modes change through the audited switch"
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +306,8 @@ def create_product(session: Session, *, principal: Principal, draft: ProductIn) 
     _check_listing(product)
     if product.status is ProductStatus.ACTIVE:
         _check_seller_may_publish(seller)
+    if product.selling_mode is SellingMode.REDIRECT:
+        ensure_redirect_allowed(session, seller_id=seller.id, now=utcnow())
     _insert_with_skus(session, lambda: session.add(product), skus)
     return Listing(product, category, seller)
 
@@ -331,10 +342,13 @@ def update_product(session: Session, *, principal: Principal, product_id: int, p
         product.status = patch.status
     if patch.category is not None:
         product.category_id = find_category(session, patch.category).id
-    if patch.selling_mode is not None:
-        product.selling_mode = patch.selling_mode
-        if patch.selling_mode is not SellingMode.REDIRECT and "redirect_url" not in sent:
-            product.redirect_url = None  # leaving redirect: the link goes with it
+    if patch.selling_mode is not None and patch.selling_mode is not product.selling_mode:
+        # A switch needs data (stock, supply prices) and leaves history: never a silent field edit.
+        raise UseModeSwitch(
+            f"Change the selling mode with POST /v1/products/{product.id}/selling-mode.",
+            field="selling_mode",
+            endpoint=f"/v1/products/{product.id}/selling-mode",
+        )
     if patch.media is not None:
         product.media = [m.model_dump() for m in patch.media]
     for name in ("title", "description", "brand", "redirect_url"):
@@ -374,7 +388,20 @@ def put_variant(
         _apply_variant(variant, spec)
         _insert_with_skus(session, lambda: product.variants.append(variant), [sku])
     else:
+        _check_platform_price(principal, product, variant, spec)
         _apply_variant(variant, spec)
     _check_listing(product)
     session.flush()
     return variant, created
+
+
+def _check_platform_price(principal: Principal, product: Product, variant: Variant, spec: VariantPut) -> None:
+    """Full custody: once the price check accepted a supply price, the retail price is the platform's
+    (a seller changes its offer through /v1/supply-offers, not the shelf price)."""
+    priced = product.selling_mode is SellingMode.FULL_CUSTODY and variant.supply_price_cents is not None
+    if priced and not principal.is_operator and spec.price_cents != variant.price_cents:
+        raise PlatformSetsPrice(
+            f"The platform sets the retail price of {variant.sku}; offer a new supply price instead.",
+            field="price_cents",
+            endpoint="/v1/supply-offers",
+        )

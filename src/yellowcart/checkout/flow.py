@@ -19,12 +19,19 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 
 from yellowcart.auth.service import Principal
+from yellowcart.checkout import deals as checkout_deals
 from yellowcart.checkout import idempotency as idem
 from yellowcart.checkout import service
 from yellowcart.checkout.address import ShippingAddress
 from yellowcart.checkout.models import IdempotencyState, Payment, PaymentStatus
 from yellowcart.checkout.payments import PaymentProvider, PaymentProviderError, PaymentTimeout
-from yellowcart.checkout.schemas import CheckoutRequest, CheckoutResponse, checkout_response, paid_response
+from yellowcart.checkout.schemas import (
+    CheckoutRequest,
+    CheckoutResponse,
+    DealLineOut,
+    checkout_response,
+    paid_response,
+)
 from yellowcart.db import Database, utcnow
 from yellowcart.errors import DomainError, IdempotencyInProgress, InvalidInput, PaymentDeclined, PaymentUnavailable
 from yellowcart.fulfillment import service as fulfillment
@@ -55,6 +62,7 @@ class _ToAuthorize:
     amount_cents: int
     method: str
     orders: tuple[Order, ...] = ()  # as placed (detached), to answer without reading them back
+    deals: tuple[DealLineOut, ...] = ()  # lines bought through live deals, as priced
 
     @classmethod
     def of(cls, payment: Payment) -> _ToAuthorize:
@@ -94,17 +102,18 @@ class CheckoutFlow:
         self, principal: Principal, key: str, fingerprint: str, request: CheckoutRequest
     ) -> Outcome | _ToAuthorize | None:
         held: list[holds.Hold] = []
+        claims: list[checkout_deals.Claim] = []
         try:
             with self.db.transaction() as session:
                 existing = idem.find(session, user_id=principal.user_id, key=key, fingerprint=fingerprint)
                 if existing is not None:
                     return self._from_existing(existing)  # None: in progress elsewhere -> resume
                 items, ship_to = self._items_and_address(session, principal, request)
-                lines = service.resolve_lines(session, items=items)
+                lines = service.resolve_lines(session, items=items) if items else []
+                deal_lines, offers = checkout_deals.resolve(session, request=request, now=utcnow())
+                lines += deal_lines
                 promises = self._promises(session, lines, ship_to.zip)  # before the holds take the stock
-                seen = holds.candidates(session, variant_ids=[ln.variant_id for ln in lines])
-                wants = [holds.Want(ln.variant_id, ln.sku, ln.quantity) for ln in lines]
-                held = holds.hold_stock(self.db, session, wants=wants, ttl=HOLD_TTL, seen=seen)
+                self._take_units(session, principal, lines, offers, held, claims)
                 placement = service.place_orders(
                     session,
                     principal=principal,
@@ -114,8 +123,9 @@ class CheckoutFlow:
                     policy=self.policy,
                     reservation_ttl=dt.timedelta(seconds=self.settings.reservation_ttl_seconds),
                     low_stock_threshold=self.settings.low_stock_threshold,
-                    holds=held,
+                    holds=held + checkout_deals.holds_of(claims),
                 )
+                checkout_deals.record(session, claims=claims, orders=placement.orders, lines=lines)
                 for order in placement.orders:
                     for name, value in fulfillment.promise_columns(promises.get(order.seller_id)).items():
                         setattr(order, name, value)
@@ -128,10 +138,32 @@ class CheckoutFlow:
                     fingerprint=fingerprint,
                     payment_id=p.id,
                 )
-                return _ToAuthorize(p.id, p.idempotency_key, p.amount_cents, p.payment_method, tuple(placement.orders))
+                priced = tuple(checkout_deals.priced(lines, offers))
+                return _ToAuthorize(
+                    p.id, p.idempotency_key, p.amount_cents, p.payment_method, tuple(placement.orders), priced
+                )
         except BaseException:
             holds.release_holds(self.db, held)  # the order was not saved: give the units back
+            checkout_deals.give_back(self.db, claims)  # (to the deal while it runs)
             raise
+
+    def _take_units(
+        self,
+        session: Any,
+        principal: Principal,
+        lines: list[Any],
+        offers: list[checkout_deals.Offer],
+        held: list[holds.Hold],
+        claims: list[checkout_deals.Claim],
+    ) -> None:
+        """Hold the open stock of plain lines; deal lines take theirs from the deal's set-aside. What is
+        taken lands in ``held``/``claims`` as it is taken, so the caller can give it back on failure."""
+        plain = [ln for ln in lines if ln.deal_id is None]
+        if plain:
+            seen = holds.candidates(session, variant_ids=[ln.variant_id for ln in plain])
+            wants = [holds.Want(ln.variant_id, ln.sku, ln.quantity) for ln in plain]
+            held.extend(holds.hold_stock(self.db, session, wants=wants, ttl=HOLD_TTL, seen=seen))
+        claims.extend(checkout_deals.take(self.db, session, user_id=principal.user_id, offers=offers, ttl=HOLD_TTL))
 
     def _promises(self, session: Any, lines: list[Any], zip_code: str) -> dict[int, CartPromise | None]:
         """The delivery promise of each seller's order (one order per seller), stored on the order."""
@@ -156,7 +188,7 @@ class CheckoutFlow:
                 ShippingAddress.model_validate(cart.ship_to) if cart.ship_to else None
             )
         else:
-            items = [(item.sku, item.quantity) for item in request.items or []]
+            items = checkout_deals.plain_items(request)  # deal items are priced by checkout_deals.resolve
             ship_to = request.shipping_address
         if ship_to is None:
             raise InvalidInput("A shipping address is required.", field="shipping_address")
@@ -190,7 +222,8 @@ class CheckoutFlow:
                 )
                 if cart_id is not None:
                     service.close_cart(session, principal=principal, cart_id=cart_id)
-                outcome = Outcome(201, checkout_response(payment, placed).model_dump(mode="json"))
+                deals = checkout_deals.of_orders(session, placed)
+                outcome = Outcome(201, checkout_response(payment, placed, deals).model_dump(mode="json"))
             else:
                 code = auth.decline_code if auth is not None and auth.decline_code else decline_code
                 placed = service.record_declined(
@@ -219,7 +252,9 @@ class CheckoutFlow:
                 orders_service.mark_paid(session, payment_id=todo.payment_id, now=now)
                 if cart_id is not None:
                     service.close_cart(session, principal=principal, cart_id=cart_id)
-                body = paid_response(todo.payment_id, todo.amount_cents, self.provider.name, todo.orders, now)
+                body = paid_response(
+                    todo.payment_id, todo.amount_cents, self.provider.name, todo.orders, now, todo.deals
+                )
                 outcome = Outcome(201, body.model_dump(mode="json"))
                 idem.finish(session, user_id=principal.user_id, key=key, status=outcome.status, body=outcome.body)
         if not won:  # a racing retry settled this payment first: answer from what it recorded
@@ -288,7 +323,8 @@ class CheckoutFlow:
                     order_ids=[o.id for o in placed],
                 )
                 return Outcome(402, problem.to_problem(), replayed=True)
-            return Outcome(201, checkout_response(payment, placed).model_dump(mode="json"), replayed=True)
+            deals = checkout_deals.of_orders(session, placed)
+            return Outcome(201, checkout_response(payment, placed, deals).model_dump(mode="json"), replayed=True)
 
     def _remember_failure(self, principal: Principal, key: str, fingerprint: str, err: DomainError) -> None:
         """A request that failed on business grounds replays the same answer (Stripe's rule)."""

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from yellowcart.checkout.models import Payment, PaymentStatus
 from yellowcart.checkout.payments import PaymentProvider
-from yellowcart.events import EventBus, OutboxEvent
+from yellowcart.events import EventBus, OutboxEvent, emit
 from yellowcart.orders.models import Order
 from yellowcart.orders.state import PRE_SHIPMENT
 
@@ -74,6 +74,7 @@ def on_order_shipped(provider: PaymentProvider) -> Callable[[Session, OutboxEven
         )
         payment.captured_cents = min(payment.amount_cents, payment.captured_cents + order.total_cents)
         payment.status = PaymentStatus.CAPTURED
+        emit(session, "payment.captured", order_id=order.id, payment_id=payment.id, amount_cents=order.total_cents)
         _release_remainder(session, provider, payment)
 
     return handle

@@ -25,6 +25,9 @@ class LineInput:
     selling_mode: str
     quantity: int
     unit_price_cents: int
+    supply_price_cents: int | None = None  # full custody: owed to the seller per unit
+    deal_id: int | None = None  # bought at a live deal's price (unit_price_cents); was_cents the normal one
+    was_cents: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

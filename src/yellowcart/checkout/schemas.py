@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from yellowcart.checkout.address import ShippingAddress
 from yellowcart.checkout.models import Payment, PaymentStatus
+from yellowcart.db import MAX_ID
 from yellowcart.orders.models import Order
 from yellowcart.orders.schemas import OrderOut
 from yellowcart.orders.state import OrderStatus
@@ -21,6 +22,18 @@ class CheckoutItem(BaseModel):
 
     sku: str = SKU
     quantity: int = Field(ge=1, le=999)
+    deal_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="Buy at a live deal's price (with the room it runs in)"
+    )
+    room_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="The live room the shopper buys from (required with deal_id)"
+    )
+
+    @model_validator(mode="after")
+    def _deal_in_room(self) -> CheckoutItem:
+        if (self.deal_id is None) != (self.room_id is None):
+            raise ValueError("deal_id and room_id go together: a deal is only valid inside its room")
+        return self
 
 
 class CheckoutRequest(BaseModel):
@@ -42,6 +55,11 @@ class CheckoutRequest(BaseModel):
     def _one_source(self) -> CheckoutRequest:
         if (self.cart_id is None) == (self.items is None):
             raise ValueError("give exactly one of cart_id or items")
+        deals = [i for i in self.items or [] if i.deal_id is not None]
+        if len({i.deal_id for i in deals}) < len(deals):
+            raise ValueError("one item per deal")
+        if {i.sku for i in deals} & {i.sku for i in self.items or [] if i.deal_id is None}:
+            raise ValueError("a SKU bought through a deal cannot also be bought at the normal price in one checkout")
         return self
 
 
@@ -54,14 +72,31 @@ class PaymentOut(BaseModel):
     provider: str
 
 
+class DealLineOut(BaseModel):
+    """A line bought at a live deal's price: ``unit_price_cents`` (charged, taxed) and ``was_cents``."""
+
+    sku: str
+    deal_id: int
+    room_id: int
+    quantity: int
+    unit_price_cents: int
+    was_cents: int
+
+
 class CheckoutResponse(BaseModel):
     payment: PaymentOut
     orders: list[OrderOut]
     total_cents: int
+    deals: list[DealLineOut] = Field(default_factory=list, description="Lines bought through live deals")
 
 
 def paid_response(
-    payment_id: int, amount_cents: int, provider: str, orders: Sequence[Order], paid_at: dt.datetime
+    payment_id: int,
+    amount_cents: int,
+    provider: str,
+    orders: Sequence[Order],
+    paid_at: dt.datetime,
+    deals: Sequence[DealLineOut] = (),
 ) -> CheckoutResponse:
     """The answer for a payment just authorised, from the orders as placed (no read-back)."""
     paid = {"status": OrderStatus.AWAITING_SHIPMENT, "paid_at": paid_at, "reservation_expires_at": None}
@@ -71,14 +106,16 @@ def paid_response(
         ),
         orders=[OrderOut.model_validate(o).model_copy(update=paid) for o in orders],
         total_cents=amount_cents,
+        deals=list(deals),
     )
 
 
-def checkout_response(payment: Payment, orders: Sequence[Order]) -> CheckoutResponse:
+def checkout_response(payment: Payment, orders: Sequence[Order], deals: Sequence[DealLineOut] = ()) -> CheckoutResponse:
     return CheckoutResponse(
         payment=PaymentOut.model_validate(payment),
         orders=[OrderOut.model_validate(o) for o in orders],
         total_cents=payment.amount_cents,
+        deals=list(deals),
     )
 
 

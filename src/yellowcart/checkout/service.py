@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from yellowcart.auth.models import Role
 from yellowcart.auth.service import Principal
 from yellowcart.catalog.models import Product, ProductStatus, Variant
+from yellowcart.catalog.modes import SellingMode
 from yellowcart.checkout import pricing, tax
 from yellowcart.checkout.address import ShippingAddress
 from yellowcart.checkout.models import Cart, CartLine, CartStatus, Payment, PaymentStatus
@@ -119,11 +120,15 @@ def _check_sellable(variant: Variant, product: Product, seller_status: SellerSta
     if product.status is not ProductStatus.ACTIVE or not variant.is_active or seller_status is not SellerStatus.ACTIVE:
         raise NotPurchasable(f"SKU {variant.sku} is not on sale.", sku=variant.sku)
     if not product.selling_mode.closed_loop:
+        # The store's address is never handed out here: the tracked redirect (and the cutover) decide.
         raise NotPurchasable(
-            f"SKU {variant.sku} is sold on the seller's own store; follow the product's link.",
+            f"SKU {variant.sku} is sold on the seller's own store; use the product's redirect_click.",
             sku=variant.sku,
-            redirect_url=product.redirect_url,
+            product_id=product.id,
+            redirect_click=f"/v1/products/{product.id}/redirect-clicks",
         )
+    if product.selling_mode is SellingMode.FULL_CUSTODY and variant.supply_price_cents is None:
+        raise NotPurchasable(f"SKU {variant.sku} is waiting for the platform's price check.", sku=variant.sku)
 
 
 def resolve_lines(session: Session, *, items: Sequence[tuple[str, int]]) -> list[pricing.LineInput]:
@@ -157,6 +162,9 @@ def resolve_lines(session: Session, *, items: Sequence[tuple[str, int]]) -> list
                 selling_mode=product.selling_mode.value,
                 quantity=qty,
                 unit_price_cents=variant.price_cents,
+                supply_price_cents=(
+                    variant.supply_price_cents if product.selling_mode is SellingMode.FULL_CUSTODY else None
+                ),
             )
         )
     return lines
@@ -284,6 +292,7 @@ def _create_orders(
                     line_subtotal_cents=pl.subtotal_cents,
                     line_tax_cents=pl.tax_cents,
                     line_shipping_cents=pl.shipping_cents,
+                    supply_price_cents=pl.line.supply_price_cents,
                 )
                 for pl in seller_quote.lines
             ],

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from yellowcart.content import service
-from yellowcart.content.models import Content
+from yellowcart.content.models import Content, ContentKind
 from yellowcart.content.schemas import AnchorOut, ContentIn, ContentOut, ContentPatch
-from yellowcart.http import Caller, Db, MaybeCaller, PathId, problems
+from yellowcart.http import App, Caller, Db, MaybeCaller, PathId, problems
 
 router = APIRouter(tags=["content"])
 PROBLEMS = problems()
@@ -43,6 +43,9 @@ def get_content(content_id: PathId, db: Db, who: MaybeCaller) -> ContentOut:
     responses=PROBLEMS,
     summary="Edit, publish, unpublish or remove (owner, operator)",
 )
-def update_content(content_id: PathId, body: ContentPatch, db: Db, who: Caller) -> ContentOut:
+def update_content(content_id: PathId, body: ContentPatch, db: Db, who: Caller, app: App) -> ContentOut:
     with db.transaction() as session:
-        return _out(service.update_content(session, principal=who, content_id=content_id, patch=body))
+        out = _out(service.update_content(session, principal=who, content_id=content_id, patch=body))
+    if out.kind is ContentKind.LIVE:  # after the commit: viewers of the room see the change at once
+        app.live.changed(out.id, "room")
+    return out

@@ -12,14 +12,16 @@ from yellowcart.auth.service import Principal
 from yellowcart.catalog.models import Product, ProductStatus
 from yellowcart.content.models import Anchor, Content, ContentKind, ContentStatus, LiveState
 from yellowcart.content.schemas import ContentIn, ContentPatch
+from yellowcart.creators import showcase
 from yellowcart.db import utcnow
 from yellowcart.errors import Conflict, Forbidden, InvalidInput, NotFound
+from yellowcart.events import emit
 
 AUTHORS = frozenset({Role.CREATOR, Role.SELLER})
 
 
 def _anchors(session: Session, principal: Principal, product_ids: Sequence[int]) -> list[Anchor]:
-    """Creators may tag any active listing (affiliate); sellers only their own."""
+    """Creators tag only listings in their affiliate showcase that offer them a rate; sellers only their own."""
     wanted = list(dict.fromkeys(product_ids))
     rows = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(wanted)))}
     bad = [pid for pid in wanted if pid not in rows or rows[pid].status is not ProductStatus.ACTIVE]
@@ -29,6 +31,8 @@ def _anchors(session: Session, principal: Principal, product_ids: Sequence[int])
         foreign = [pid for pid in wanted if rows[pid].seller_id != principal.seller_id]
         if foreign:
             raise Forbidden("A seller can only tag its own listings.", product_ids=foreign)
+    if principal.role is Role.CREATOR:
+        showcase.check_taggable(session, creator_id=principal.user_id, product_ids=wanted)
     return [Anchor(product_id=pid, position=i) for i, pid in enumerate(wanted)]
 
 
@@ -86,10 +90,20 @@ def update_content(session: Session, *, principal: Principal, content_id: int, p
         if patch.status is ContentStatus.PUBLISHED and content.published_at is None:
             content.published_at = utcnow()
         content.status = patch.status
+    before = (content.live_state, content.pinned_product_id)
     if patch.live_state is not None:
         _move_live(content, patch.live_state)
     if "pinned_product_id" in patch.model_fields_set:
         _pin(content, patch.pinned_product_id)
+    if (content.live_state, content.pinned_product_id) != before:  # live rooms keep their timeline from this
+        emit(
+            session,
+            "content.live_changed",
+            content_id=content.id,
+            live_state=str(content.live_state),
+            pinned_product_id=content.pinned_product_id,
+            at=utcnow().isoformat(),
+        )
     session.flush()
     return content
 

@@ -244,11 +244,18 @@ def _variants(
             "id": vid, "product_id": pid, "sku": sku, "options": options, "price_cents": price,
             "compare_at_cents": max(price + 100, charm(base * mult / (1 - discount), ending)) if discount else None,
             "weight_grams": max(5, int(grams * mult)), "is_active": active,
+            "supply_price_cents": supply_price(vid, price, mode),
         })  # fmt: skip
         label = " / ".join(options.values())
         line_title = f"{title} ({label})"[:250] if label else title[:250]
         plans.append(VariantPlan(vid, pid, seller.id, sku, line_title, mode, price, sellable and active))
     return rows, plans
+
+
+def supply_price(variant_id: int, price_cents: int, mode: SellingMode) -> int | None:
+    """Full custody: the supply price the platform accepted, 50-65% of retail (no draw from the rng, so
+    the rest of the market does not move)."""
+    return price_cents * (50 + variant_id % 16) // 100 if mode is SellingMode.FULL_CUSTODY else None
 
 
 def _option_combos(rng: random.Random, leaf: Leaf) -> list[tuple[dict[str, str], float]]:

@@ -39,12 +39,15 @@ from yellowcart.checkout.models import Payment
 from yellowcart.checkout.pricing import ShippingPolicy
 from yellowcart.content.models import Anchor, Content
 from yellowcart.db import Database
+from yellowcart.demo.affiliates import add_affiliates
 from yellowcart.demo.bulk import fast_insert
 from yellowcart.demo.catalog import Catalog, build_catalog, build_sellers, seller_rows
 from yellowcart.demo.content import ContentPlan, anchorable_listings, build_content
 from yellowcart.demo.creators import Creators, build_creators
+from yellowcart.demo.custody import add_custody
 from yellowcart.demo.interactions import EventPlan, build_events
 from yellowcart.demo.leaves import LEAVES
+from yellowcart.demo.onboarding import add_onboarding
 from yellowcart.demo.orders import OrderRows, OrderSimulator
 from yellowcart.demo.people import DEMO_LOGINS, People, build_people
 from yellowcart.demo.places import zip_picker
@@ -54,6 +57,7 @@ from yellowcart.demo.taxonomy import CategoryRow, build_categories
 from yellowcart.errors import Conflict
 from yellowcart.interactions.models import InteractionEvent
 from yellowcart.inventory.models import Reservation, Stock, Warehouse
+from yellowcart.ledger.backfill import backfill_with_progress
 from yellowcart.orders.models import Order, OrderHistory, OrderLine
 from yellowcart.sellers.models import Seller
 
@@ -137,6 +141,10 @@ def generate_market(
             step("finishing")
             if db.dialect == "postgresql":
                 _advance_sequences(session)
+        add_custody(db, reference)  # supply offers, a received consignment, a purchase order (demo/custody.py)
+        add_onboarding(db, market.catalog.sellers, market.warehouses, seed=seed, reference=reference)  # applications
+        add_affiliates(db, seed=seed, reference=reference)  # programme, rates, showcases, attribution
+    backfill_with_progress(db, progress=progress)  # the ledger for the orders written above (ledger/backfill.py)
     return _summary(market)
 
 

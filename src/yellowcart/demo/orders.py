@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 from yellowcart.checkout.models import PaymentStatus
 from yellowcart.checkout.pricing import LineInput, SellerQuote, ShippingPolicy, quote
+from yellowcart.demo.catalog import supply_price
 from yellowcart.demo.names import PAYMENT_METHOD_WEIGHTS, PAYMENT_METHODS
 from yellowcart.demo.plan import Row, SellerPlan, ShopperPlan, StockPlan, VariantPlan, weighted_index
 from yellowcart.demo.stock import PLATFORM_MODES
@@ -159,7 +160,8 @@ class OrderSimulator:
         for pid in picks:
             v = rng.choice(shelf.variants[pid])
             qty = rng.choices((1, 2, 3, 4, 5), (80, 13, 4, 2, 1))[0]
-            lines.append(LineInput(v.id, v.sku, v.line_title, v.seller_id, v.mode.value, qty, v.price_cents))
+            supply = supply_price(v.id, v.price_cents, v.mode)
+            lines.append(LineInput(v.id, v.sku, v.line_title, v.seller_id, v.mode.value, qty, v.price_cents, supply))
         return lines
 
     def _timeline(self, placed: dt.datetime, order: SellerQuote, declined: bool) -> list[Event]:
@@ -237,6 +239,7 @@ class OrderSimulator:
                 "title": pl.line.title, "selling_mode": pl.line.selling_mode, "quantity": pl.line.quantity,
                 "unit_price_cents": pl.line.unit_price_cents, "line_subtotal_cents": pl.subtotal_cents,
                 "line_tax_cents": pl.tax_cents, "line_shipping_cents": pl.shipping_cents,
+                "supply_price_cents": pl.line.supply_price_cents,
             })  # fmt: skip
             self._reserve(order_id, line_id, pl.line, events)
             if i == returned_line:

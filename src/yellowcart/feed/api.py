@@ -26,6 +26,8 @@ from yellowcart.fulfillment.geo import Place, destination
 from yellowcart.fulfillment.promise import best_promise
 from yellowcart.fulfillment.schemas import ZIP_PATTERN, DeliveryQuoteOut, PromiseOut
 from yellowcart.http import App, Db, MaybeCaller, problems
+from yellowcart.redirect import cutover_state as redirect_links
+from yellowcart.redirect.clicks import redirect_click_path
 from yellowcart.sellers.models import Seller
 
 router = APIRouter(tags=["feed"])
@@ -71,7 +73,6 @@ def _cards(
             Seller.name,
             Product.selling_mode,
             Product.media,
-            Product.redirect_url,
             Variant.price_cents,
             Variant.compare_at_cents,
             Variant.is_active,
@@ -81,10 +82,12 @@ def _cards(
         .join(Variant, Variant.product_id == Product.id)
         .where(id_in(session, Product.id, ids))
         .order_by(Product.id, Variant.is_active.desc(), Variant.price_cents, Variant.id)
-    )
+    ).all()
     cards: dict[int, ProductCard] = {}
     cheapest: dict[int, tuple[int, SellingMode]] = {}
-    for pid, title, seller_id, seller_name, mode, media, redirect, price, compare_at, active, variant_id in rows:
+    linking = {seller_id for _, _, seller_id, _, mode, *_ in rows if mode is SellingMode.REDIRECT}
+    open_links = redirect_links.sellers_with_links_open(session, seller_ids=sorted(linking), now=now or utcnow())
+    for pid, title, seller_id, seller_name, mode, media, price, compare_at, active, variant_id in rows:
         if pid in cards:
             continue  # the first row is the cheapest active variant
         if active:
@@ -99,7 +102,9 @@ def _cards(
             seller_name=seller_name,
             selling_mode=str(mode),
             image=image,
-            redirect_url=redirect,
+            redirect_click=redirect_click_path(pid)
+            if mode is SellingMode.REDIRECT and seller_id in open_links
+            else None,
             stock_state=result.stock_state(pid),
         )
     if dest is not None:

@@ -19,7 +19,11 @@ class ProductCard(BaseModel):
     seller_name: str
     selling_mode: str
     image: str | None
-    redirect_url: str | None = Field(description="Redirect listings: the seller's store page")
+    redirect_click: str | None = Field(
+        default=None,
+        description="Redirect listings: POST here (with the content_id tapped in) for the tracked link to the "
+        "seller's store; null for in-app listings and once the market's redirect cutover has passed",
+    )
     stock_state: Literal["in_stock", "low_stock", "seller_store"] = Field(
         description="As of this page: in stock, only a few units left (<= 5), or sold on the seller's own store"
     )

@@ -1,5 +1,6 @@
 """Seller health over a rolling window (30 days by default), computed from shipments, orders and SLA
-incidents, with breaches flagged against the seed market's thresholds (``sla``).
+incidents, with breaches flagged against the seed market's thresholds (``sla``), and customer
+service's first-response rate (``support.stats``: answered within the SLA, at least 90%).
 
 Only what the seller controls counts: late dispatch, valid tracking and on-time delivery are measured
 on the packages the seller's own warehouses ship (platform-shipped packages are the platform's), and a
@@ -27,6 +28,7 @@ from yellowcart.inventory.models import Warehouse, WarehouseOperator
 from yellowcart.orders.models import Order, OrderHistory
 from yellowcart.orders.state import OrderStatus
 from yellowcart.sellers.models import Seller
+from yellowcart.support import stats as support_stats
 
 DEFAULT_WINDOW_DAYS = 30
 S = ShipmentStatus
@@ -41,6 +43,7 @@ class SellerHealth:
     seller_fault_cancellation: sla.Rate
     valid_tracking: sla.Rate
     on_time_delivery: sla.Rate
+    first_response: sla.Rate  # customer service: first answers within the SLA (support.stats)
 
     def rates(self) -> dict[str, sla.Rate]:
         return {
@@ -48,6 +51,7 @@ class SellerHealth:
             "seller_fault_cancellation": self.seller_fault_cancellation,
             "valid_tracking": self.valid_tracking,
             "on_time_delivery": self.on_time_delivery,
+            "first_response": self.first_response,
         }
 
     @property
@@ -172,6 +176,7 @@ def seller_health(
         seller_fault_cancellation=_cancellations(session, seller_id, since),
         valid_tracking=_valid_tracking(session, seller_id, since),
         on_time_delivery=_on_time(session, seller_id, since, now),
+        first_response=support_stats.first_response_rate(session, seller_id=seller_id, since=since, now=now),
     )
 
 

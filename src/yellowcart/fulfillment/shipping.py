@@ -109,23 +109,33 @@ def label_job(session: Session, shipment: Shipment) -> LabelJob:
     warehouse = session.get(Warehouse, shipment.warehouse_id)
     if order is None or warehouse is None:
         raise NotFound(f"Shipment {shipment.id} has no order or warehouse.")
-    to = order.ship_to
     request = LabelRequest(
         reference=f"shp-{shipment.id}",
         parcel=Parcel(weight_grams=max(shipment.weight_grams, 1)),
-        from_address=Address(
-            name=warehouse.name, street1=warehouse.line1, city=warehouse.city, state=warehouse.state, zip=warehouse.zip
-        ),
-        to_address=Address(
-            name=str(to.get("name") or "Customer"),
-            street1=str(to.get("line1") or ""),
-            street2=str(to.get("line2") or ""),
-            city=str(to.get("city") or ""),
-            state=str(to.get("state") or ""),
-            zip=str(to.get("zip") or ""),
-        ),
+        from_address=warehouse_address(warehouse),
+        to_address=shopper_address(order),
     )
     return LabelJob(shipment.id, shipment.service, request)
+
+
+def warehouse_address(warehouse: Warehouse, *, name: str | None = None) -> Address:
+    return Address(
+        name=name or warehouse.name, street1=warehouse.line1, city=warehouse.city, state=warehouse.state,
+        zip=warehouse.zip, residential=False,
+    )  # fmt: skip
+
+
+def shopper_address(order: Order) -> Address:
+    """The order's ship-to as a carrier address (validated by ``Address``)."""
+    to = order.ship_to
+    return Address(
+        name=str(to.get("name") or "Customer"),
+        street1=str(to.get("line1") or ""),
+        street2=str(to.get("line2") or ""),
+        city=str(to.get("city") or ""),
+        state=str(to.get("state") or ""),
+        zip=str(to.get("zip") or ""),
+    )
 
 
 def buy_label(carrier: Carrier, job: LabelJob) -> Label:
@@ -191,12 +201,33 @@ def mark_shipped(
     return shipment
 
 
-def order_target(current: OrderStatus, statuses: Sequence[ShipmentStatus]) -> list[OrderStatus]:
+#: ``cancel_reason`` of a lost package whose lines were refunded: it no longer holds its order back.
+LOST_REFUNDED = "lost; refunded"
+
+
+def own_tracking(session: Session, *, shipment_id: int) -> tuple[str, str] | None:
+    """(tracking number, carrier) of a package the seller shipped with its own carrier, still in the
+    carrier's hands: the platform's carrier adapter can be asked to follow it (EasyPost trackers)."""
+    row = session.execute(
+        select(Shipment.tracking_number, Shipment.carrier).where(
+            Shipment.id == shipment_id, Shipment.provider.is_(None), Shipment.status == S.SHIPPED
+        )
+    ).first()
+    if row is None or not row[0] or not row[1]:
+        return None
+    return str(row[0]), str(row[1])
+
+
+def order_target(
+    current: OrderStatus, statuses: Sequence[ShipmentStatus], *, settled_lost: int = 0
+) -> list[OrderStatus]:
     """The moves an order makes to follow its live shipments (pure): all delivered -> DELIVERED; all
-    handed to carriers -> IN_TRANSIT; all packed -> AWAITING_COLLECTION; some -> PARTIALLY_SHIPPING."""
+    handed to carriers -> IN_TRANSIT; all packed -> AWAITING_COLLECTION; some -> PARTIALLY_SHIPPING.
+    ``statuses`` leaves out lost packages already refunded (``settled_lost`` counts them): when
+    nothing else is left, an order in transit is cancelled (it was refunded in full)."""
     live = [s for s in statuses if s is not S.CANCELLED]
     if not live:
-        return []
+        return [OrderStatus.CANCELLED] if settled_lost and current is OrderStatus.IN_TRANSIT else []
     early = {OrderStatus.AWAITING_SHIPMENT, OrderStatus.PARTIALLY_SHIPPING, OrderStatus.AWAITING_COLLECTION}
     if all(s is S.DELIVERED for s in live):
         if current is OrderStatus.IN_TRANSIT:
@@ -216,9 +247,13 @@ def sync_order(session: Session, *, order_id: int, actor: Principal | None) -> O
     order = session.scalar(select(Order).where(Order.id == order_id).with_for_update())
     if order is None:
         return None
-    statuses = session.scalars(select(Shipment.status).where(Shipment.order_id == order_id)).all()
-    for target in order_target(order.status, statuses):
-        orders.transition(session, order=order, target=target, actor=actor, reason="shipments")
+    rows = session.execute(select(Shipment.status, Shipment.cancel_reason).where(Shipment.order_id == order_id)).all()
+    settled = sum(1 for status, why in rows if status is S.LOST and why == LOST_REFUNDED)
+    statuses = [status for status, why in rows if not (status is S.LOST and why == LOST_REFUNDED)]
+    for target in order_target(order.status, statuses, settled_lost=settled):
+        lost = target is OrderStatus.CANCELLED  # only order_target's lost-and-refunded case cancels
+        reason = "lost_in_transit" if lost else "shipments"
+        orders.transition(session, order=order, target=target, actor=actor, reason=reason, system=lost)
     return order
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import structlog
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
@@ -15,6 +16,8 @@ from yellowcart.bootstrap import Container
 from yellowcart.db import utcnow
 from yellowcart.errors import Conflict, Forbidden, NotFound
 from yellowcart.fulfillment import allocate, shipping
+from yellowcart.fulfillment.carriers.base import Carrier
+from yellowcart.fulfillment.carriers.errors import CarrierError
 from yellowcart.fulfillment.models import Shipment, ShipmentStatus
 from yellowcart.fulfillment.shipping_schemas import (
     OrderTrackingOut,
@@ -32,6 +35,7 @@ router = APIRouter(tags=["fulfillment"])
 PROBLEMS = problems(s404="Unknown shipment or order", s409="Shipment not in a state for this", s422="Invalid input")
 Manager = Annotated[Principal, require(Role.SELLER, Role.OPERATOR)]
 MAX_WEBHOOK_EVENTS = 500
+log = structlog.get_logger(__name__)
 
 
 @router.get("/v1/shipments", response_model=ShipmentPage, responses=PROBLEMS, summary="Shipments I ship, newest first")
@@ -84,8 +88,10 @@ def buy_label(shipment_id: PathId, app: App, who: Manager) -> ShipmentOut:
     responses=PROBLEMS,
     summary="Mark shipped (with the platform label, or the seller's own carrier and tracking number)",
 )
-def ship(shipment_id: PathId, body: ShipIn, db: Db, who: Manager) -> ShipmentOut:
-    with db.transaction() as session:
+def ship(shipment_id: PathId, body: ShipIn, app: App, who: Manager) -> ShipmentOut:
+    """With its own carrier, the platform's carrier adapter is then asked to follow the number (after
+    the commit, no lock held): scans known so far are stored now, later ones come by webhook."""
+    with app.db.transaction() as session:
         shipment = shipping.mark_shipped(
             session,
             principal=who,
@@ -94,7 +100,25 @@ def ship(shipment_id: PathId, body: ShipIn, db: Db, who: Manager) -> ShipmentOut
             tracking_number=body.tracking_number,
             now=utcnow(),
         )
-        return ShipmentOut.model_validate(shipment)
+        out = ShipmentOut.model_validate(shipment)
+        own = shipping.own_tracking(session, shipment_id=shipment_id) if body.tracking_number else None
+    if own is None or app.carrier is None or follow_own_tracking(app, app.carrier, shipment_id, own) == 0:
+        return out
+    with app.db.transaction() as session:
+        return ShipmentOut.model_validate(shipping.get_shipment(session, principal=who, shipment_id=shipment_id))
+
+
+def follow_own_tracking(app: Container, carrier: Carrier, shipment_id: int, own: tuple[str, str]) -> int:
+    """Events stored. Best effort: a carrier the adapter cannot follow (the simulated one knows only
+    its own labels) leaves the package as shipped, with no scan feed, as before."""
+    number, code = own
+    try:
+        events = carrier.track(number, carrier=code)
+    except CarrierError as err:
+        log.info("tracking.not_followed", shipment_id=shipment_id, carrier=code, code=err.code)
+        return 0
+    with app.db.transaction() as session:
+        return shipping.ingest_events(session, provider=carrier.name, events=events, now=utcnow())
 
 
 @router.post(

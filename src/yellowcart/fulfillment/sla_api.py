@@ -11,8 +11,8 @@ from pydantic import BaseModel
 from yellowcart.auth.models import Role
 from yellowcart.auth.service import Principal
 from yellowcart.db import utcnow
-from yellowcart.fulfillment import health, sla
-from yellowcart.http import Db, PathId, problems, require
+from yellowcart.fulfillment import health, notices, sla
+from yellowcart.http import Caller, Db, PathId, decode_cursor, next_cursor, problems, require
 
 router = APIRouter(tags=["fulfillment"])
 PROBLEMS = problems(s403="Not a seller or operator account", s404="Unknown seller (or another seller's)")
@@ -49,6 +49,7 @@ class SellerHealthOut(BaseModel):
     seller_fault_cancellation: RateOut
     valid_tracking: RateOut
     on_time_delivery: RateOut
+    first_response: RateOut  # customer service: first answers within YC_SUPPORT_FIRST_RESPONSE_HOURS
     breaches: list[str]
 
     @classmethod
@@ -87,3 +88,45 @@ def list_health(db: Db, who: Operator, breached: bool = False, window_days: Wind
             session, principal=who, now=utcnow(), window_days=window_days, breached_only=breached
         )
         return SellerHealthList(items=[SellerHealthOut.of(h) for h in found])
+
+
+class NotificationOut(BaseModel):
+    id: int
+    kind: str  # late_dispatch, auto_cancel, late_delivery, lost_parcel
+    order_id: int
+    shipment_id: int
+    message: str
+    created_at: dt.datetime
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationOut]
+    next_cursor: str | None
+
+
+@router.get(
+    "/v1/notifications",
+    response_model=NotificationPage,
+    responses=problems(s401="Not signed in"),
+    summary="My notifications about my orders or shipments, newest first",
+)
+def list_notifications(
+    db: Db,
+    who: Caller,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> NotificationPage:
+    with db.transaction() as session:
+        rows = notices.list_notifications(session, principal=who, before_id=decode_cursor(cursor), limit=limit + 1)
+        items = [
+            NotificationOut(
+                id=n.id,
+                kind=i.kind.value,
+                order_id=i.order_id,
+                shipment_id=i.shipment_id,
+                message=n.message,
+                created_at=n.created_at,
+            )
+            for n, i in rows[:limit]
+        ]
+    return NotificationPage(items=items, next_cursor=next_cursor(items, len(rows) > limit))

@@ -25,7 +25,7 @@ from yellowcart.checkout.refunds import refund_order
 from yellowcart.db import Database
 from yellowcart.errors import InsufficientStock
 from yellowcart.events import emit
-from yellowcart.fulfillment import allocate, sla
+from yellowcart.fulfillment import allocate, shipping, sla
 from yellowcart.fulfillment.carriers.base import TrackingStatus
 from yellowcart.fulfillment.geo import place_of
 from yellowcart.fulfillment.models import (
@@ -398,6 +398,10 @@ def handle_lost(
             amount_cents=_refund_amount(order, shipment, int(live or 0)),
             idempotency_key=f"refund-lost-{shipment.id}",
         )
+        shipment.cancel_reason = shipping.LOST_REFUNDED
+        session.flush()
+        # Refunded: the package no longer holds the order; the order follows what is left (or is cancelled).
+        shipping.sync_order(session, order_id=order.id, actor=None)
         _notify(session, incident, "shopper", order, f"Your order {order.id} was lost in transit; refunded.")
     return True
 

@@ -81,11 +81,18 @@ def record_placed(session: Session, *, order: Order, actor: Principal) -> None:
 
 
 def transition(
-    session: Session, *, order: Order, target: OrderStatus, actor: Principal | None, reason: str | None = None
+    session: Session,
+    *,
+    order: Order,
+    target: OrderStatus,
+    actor: Principal | None,
+    reason: str | None = None,
+    system: bool = False,
 ) -> None:
-    """Move an order, append its history, and apply the side effects the move implies."""
+    """Move an order, append its history, and apply the side effects the move implies. ``system``
+    allows the platform-only moves (SYSTEM_TRANSITIONS) and is never set from a request."""
     current = order.status
-    check_transition(current, target)
+    check_transition(current, target, system=system)
     if target is OrderStatus.CANCELLED:
         inventory.release_reservations(session, order_id=order.id)
         order.cancelled_at = utcnow()

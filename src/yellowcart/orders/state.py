@@ -41,6 +41,10 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.CANCELLED: frozenset(),
 }
 
+#: Moves only the platform's own jobs make, never a shopper, seller or operator request: an order whose
+#: every parcel was lost in transit and refunded in full is closed as cancelled.
+SYSTEM_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {S.IN_TRANSIT: frozenset({S.CANCELLED})}
+
 #: Nothing has left a warehouse yet: cancelling releases stock and voids the authorisation.
 PRE_SHIPMENT = frozenset({S.UNPAID, S.ON_HOLD, S.AWAITING_SHIPMENT, S.AWAITING_COLLECTION})
 #: Terminal: no transition leaves them.
@@ -53,9 +57,9 @@ def can_transition(current: OrderStatus, target: OrderStatus) -> bool:
     return target in TRANSITIONS[current]
 
 
-def check_transition(current: OrderStatus, target: OrderStatus) -> None:
-    """Raise a clear, structured error for an illegal move."""
-    if not can_transition(current, target):
+def check_transition(current: OrderStatus, target: OrderStatus, *, system: bool = False) -> None:
+    """Raise a clear, structured error for an illegal move (``system``: also the platform-only moves)."""
+    if not can_transition(current, target) and not (system and target in SYSTEM_TRANSITIONS.get(current, ())):
         allowed = sorted(t.value for t in TRANSITIONS[current])
         raise InvalidTransition(
             f"An order in {current.value} cannot move to {target.value}.",

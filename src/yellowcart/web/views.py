@@ -7,6 +7,7 @@ the write schema (https only, no extra keys), which the demo market's ``/static/
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,8 +17,10 @@ from sqlalchemy.orm import Session
 from yellowcart.catalog.models import Category, Variant
 from yellowcart.catalog.modes import SellingMode
 from yellowcart.catalog.service import Listing
+from yellowcart.db import utcnow
 from yellowcart.inventory import service as inventory
 from yellowcart.money import format_usd
+from yellowcart.redirect.cutover_state import links_open_for_seller
 
 PLACEHOLDER_IMAGE = "/static/demo/placeholder.svg"
 
@@ -89,7 +92,8 @@ class ProductView:
     trail: list[Category]
     variants: list[VariantRow]
     closed_loop: bool
-    redirect_url: str | None
+    store_link: bool  # a redirect listing whose (tracked) link to the seller's store still works
+    store_link_ended: bool  # a redirect listing after its market's cutover: no link out any more
     images: list[str]
     buy_sku: str | None  # the SKU the "buy in the app" example uses: the first one in stock
 
@@ -160,7 +164,11 @@ def subcategories(categories: Sequence[Category], selected: Category | None) -> 
     return [c for c in categories if c.parent_id == selected.parent_id]
 
 
-def product_view(session: Session, listing: Listing, categories: Sequence[Category]) -> ProductView:
+def product_view(
+    session: Session, listing: Listing, categories: Sequence[Category], now: dt.datetime | None = None
+) -> ProductView:
+    """The product page. A redirect listing links out only through a tracked click (a form posting to
+    ``/products/{id}/store``), and not at all once its market's cutover has passed."""
     available = _stock(session, [listing])
     product = listing.product
     rows = [
@@ -174,14 +182,16 @@ def product_view(session: Session, listing: Listing, categories: Sequence[Catego
         for v in product.variants
         if v.is_active
     ]
-    redirect = safe_url(product.redirect_url) if product.selling_mode is SellingMode.REDIRECT else None
+    linked = product.selling_mode is SellingMode.REDIRECT and bool(safe_url(product.redirect_url))
+    links_open = linked and links_open_for_seller(session, seller_id=product.seller_id, now=now or utcnow())
     return ProductView(
         card=_card(listing, available),
         description=product.description,
         trail=trail(categories, listing.category.path),
         variants=rows,
         closed_loop=product.selling_mode.closed_loop,
-        redirect_url=redirect if redirect and redirect.startswith("https://") else None,
+        store_link=links_open,
+        store_link_ended=product.selling_mode is SellingMode.REDIRECT and not links_open,
         images=_images(product.media) or [PLACEHOLDER_IMAGE],
         buy_sku=next((r.sku for r in rows if r.available > 0), rows[0].sku if rows else None),
     )
