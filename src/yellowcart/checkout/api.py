@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from yellowcart.auth.models import Role
 from yellowcart.auth.service import Principal
-from yellowcart.checkout import idempotency, service, tax
+from yellowcart.checkout import explain, idempotency, service, tax
 from yellowcart.checkout.address import ShippingAddress
 from yellowcart.checkout.flow import Outcome
-from yellowcart.checkout.models import Cart, TaxRate
+from yellowcart.checkout.models import Cart, CartStatus, TaxRate
 from yellowcart.checkout.schemas import (
     CartDeliveryOut,
     CartLineIn,
@@ -25,11 +25,16 @@ from yellowcart.checkout.schemas import (
     CartTotals,
     CheckoutRequest,
     CheckoutResponse,
+    CouponIn,
+    CouponStatusOut,
+    PromotionHintOut,
 )
 from yellowcart.db import utcnow
+from yellowcart.errors import DomainError, InvalidInput
 from yellowcart.fulfillment import service as fulfillment
 from yellowcart.http import App, Caller, Db, PathId, problem, problems, require
 from yellowcart.inventory import service as inventory
+from yellowcart.promotions import offers
 
 router = APIRouter(prefix="/v1", tags=["checkout"])
 CartId = PathId
@@ -39,36 +44,59 @@ PROBLEMS = problems()
 def _cart_out(session: Session, cart: Cart, app: App) -> CartOut:
     items = service.cart_items(cart, session)
     address = ShippingAddress.model_validate(cart.ship_to) if cart.ship_to else None
+    codes = list(cart.coupon_codes or [])
     if not items:
-        return CartOut(id=cart.id, status=cart.status.value, ship_to=address, lines=[], totals=None)
+        coupons = [CouponStatusOut(code=c, applied=False, reason="empty_cart") for c in codes]
+        return CartOut(id=cart.id, status=cart.status.value, ship_to=address, lines=[], totals=None, coupons=coupons)
     lines = service.resolve_lines(session, items=items)
+    now = utcnow()
+    promotions = service.promotions_for(
+        session,
+        shopper_id=cart.shopper_id,
+        lines=lines,
+        codes=codes,
+        policy=app.checkout.policy,
+        now=now,
+        strict_codes=False,
+    )
+    found = promotions.discounts
     quote = service.quote_lines(
-        session, lines=lines, state=address.state if address else None, policy=app.checkout.policy
+        session, lines=lines, state=address.state if address else None, policy=app.checkout.policy, discounts=found
     )
     available = inventory.available_by_variant(session, [ln.variant_id for ln in lines])
-    out_lines = [
-        CartLineOut(
-            sku=pl.line.sku,
-            title=pl.line.title,
-            quantity=pl.line.quantity,
-            unit_price_cents=pl.line.unit_price_cents,
-            line_subtotal_cents=pl.subtotal_cents,
-            line_tax_cents=pl.tax_cents,
-            available=available[pl.line.variant_id],
-        )
-        for order in quote.orders
-        for pl in order.lines
-    ]
+    out_lines = []
+    for order in quote.orders:
+        for pl in order.lines:
+            parts = explain.line_discounts(found, pl.line.variant_id)
+            out_lines.append(
+                CartLineOut(
+                    sku=pl.line.sku,
+                    title=pl.line.title,
+                    quantity=pl.line.quantity,
+                    unit_price_cents=pl.line.unit_price_cents,
+                    line_subtotal_cents=pl.subtotal_cents,
+                    line_discount_cents=pl.discount_cents,
+                    line_tax_cents=pl.tax_cents,
+                    available=available[pl.line.variant_id],
+                    discounts=parts,
+                    explain=explain.sentence(pl, parts),
+                )
+            )
     totals = CartTotals(
         subtotal_cents=quote.subtotal_cents,
+        discount_cents=quote.discount_cents,
         shipping_cents=quote.shipping_cents,
+        shipping_waived_cents=quote.shipping_waived_cents,
         tax_cents=quote.tax_cents,
         total_cents=quote.total_cents,
         tax_rate=str(quote.tax_rate),
     )
+    if cart.status is CartStatus.ACTIVE and cart.quoted_total_cents != quote.total_cents:
+        cart.quoted_total_cents = quote.total_cents  # what checkout will hold the shopper to
+        cart.quoted_discounts = [d.model_dump() for d in explain.of_quote(quote, found)]
     delivery = None
     if address is not None:
-        promise = fulfillment.promise_or_none(session, lines=items, ship_to_zip=address.zip, now=utcnow())
+        promise = fulfillment.promise_or_none(session, lines=items, ship_to_zip=address.zip, now=now)
         if promise is not None:
             delivery = CartDeliveryOut(
                 zip=address.zip,
@@ -77,8 +105,52 @@ def _cart_out(session: Session, cart: Cart, app: App) -> CartOut:
                 single_shipment=promise.single_shipment,
             )
     return CartOut(
-        id=cart.id, status=cart.status.value, ship_to=address, lines=out_lines, totals=totals, delivery=delivery
+        id=cart.id,
+        status=cart.status.value,
+        ship_to=address,
+        lines=out_lines,
+        totals=totals,
+        delivery=delivery,
+        coupons=_coupon_statuses(session, cart, codes, promotions, now),
+        hints=[
+            PromotionHintOut(promotion_id=s.promotion_id, label=s.label, reason=s.reason, short_cents=s.short_cents)
+            for s in found.skipped
+            if s.reason == "min_spend" and s.promotion_id not in promotions.available.codes
+        ],
     )
+
+
+def _coupon_statuses(
+    session: Session, cart: Cart, codes: list[str], promotions: service.Promotions, now: dt.datetime
+) -> list[CouponStatusOut]:
+    """Each code in the cart: applied, skipped by the engine (and why), or no longer usable (and why)."""
+    by_code = {code: pid for pid, code in promotions.available.codes.items()}
+    applied = promotions.discounts.applied()
+    skipped = {s.promotion_id: s for s in promotions.discounts.skipped}
+    out = []
+    for code in codes:
+        pid = by_code.get(code)
+        if pid is None:
+            try:
+                offers.check_code(session, code=code, shopper_id=cart.shopper_id, now=now)
+                reason = "held_out"
+            except DomainError as err:
+                reason = err.code
+            out.append(CouponStatusOut(code=code, applied=False, reason=reason))
+        elif pid in applied:
+            out.append(CouponStatusOut(code=code, applied=True, promotion_id=pid))
+        else:
+            why = skipped.get(pid)
+            out.append(
+                CouponStatusOut(
+                    code=code,
+                    applied=False,
+                    promotion_id=pid,
+                    reason=why.reason if why else "no_eligible_lines",
+                    short_cents=why.short_cents if why else 0,
+                )
+            )
+    return out
 
 
 @router.post("/carts", response_model=CartOut, responses=PROBLEMS, summary="Get (or open) my active cart")
@@ -99,6 +171,37 @@ def get_cart(cart_id: CartId, db: Db, app: App, who: Caller) -> CartOut:
 def set_line(cart_id: CartId, body: CartLineIn, db: Db, app: App, who: Caller) -> CartOut:
     with db.transaction() as session:
         cart = service.set_cart_line(session, principal=who, cart_id=cart_id, sku=body.sku, quantity=body.quantity)
+        return _cart_out(session, cart, app)
+
+
+@router.post(
+    "/carts/{cart_id}/coupons",
+    response_model=CartOut,
+    responses=problems(s404="Unknown code", s409="Code expired, used up or not yours"),
+    summary="Apply a coupon code to my cart",
+)
+def add_coupon(cart_id: CartId, body: CouponIn, db: Db, app: App, who: Caller) -> CartOut:
+    """The code is checked now (unknown, another shopper's, expired, used up: a 4xx and the cart is
+    unchanged); whether it applies to the cart's lines the cart's ``coupons`` say."""
+    with db.transaction() as session:
+        cart = service.open_cart(session, principal=who, cart_id=cart_id)
+        code = offers.normalise_code(body.code)
+        offers.check_code(session, code=code, shopper_id=who.user_id, now=utcnow())
+        codes = list(cart.coupon_codes or [])
+        if code not in codes:
+            if len(codes) >= 5:
+                raise InvalidInput("At most 5 coupon codes per cart.", field="code")
+            cart.coupon_codes = [*codes, code]
+        return _cart_out(session, cart, app)
+
+
+@router.delete("/carts/{cart_id}/coupons/{code}", response_model=CartOut, responses=PROBLEMS)
+def remove_coupon(
+    cart_id: CartId, code: Annotated[str, PathParam(min_length=1, max_length=32)], db: Db, app: App, who: Caller
+) -> CartOut:
+    with db.transaction() as session:
+        cart = service.open_cart(session, principal=who, cart_id=cart_id)
+        cart.coupon_codes = [c for c in cart.coupon_codes or [] if c != offers.normalise_code(code)]
         return _cart_out(session, cart, app)
 
 

@@ -1,6 +1,7 @@
-"""Checkout's side of live-only deals: an item with ``deal_id`` and ``room_id`` is priced at the deal
-price (taxed on it; the normal price shown as ``was_cents``) and its units come from the deal's
-set-aside instead of the SKU's open stock. The deal's own rules live in ``yellowcart.live``."""
+"""Checkout's side of deals: an item with ``deal_id`` (and the ``room_id`` of a live deal; none for a
+flash deal) is priced at the deal price (taxed on it; the normal price shown as ``was_cents``) and its
+units come from the deal's set-aside instead of the SKU's open stock. The deal's own rules live in
+``yellowcart.live``."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def resolve(
     offers = [
         deal_checkout.offer(session, deal_id=i.deal_id, room_id=i.room_id, sku=i.sku, quantity=i.quantity, now=now)
         for i in request.items or []
-        if i.deal_id is not None and i.room_id is not None
+        if i.deal_id is not None
     ]
     if not offers:
         return [], []

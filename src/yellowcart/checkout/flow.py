@@ -20,15 +20,16 @@ from sqlalchemy.exc import IntegrityError
 
 from yellowcart.auth.service import Principal
 from yellowcart.checkout import deals as checkout_deals
+from yellowcart.checkout import explain, service
 from yellowcart.checkout import idempotency as idem
-from yellowcart.checkout import service
 from yellowcart.checkout.address import ShippingAddress
-from yellowcart.checkout.models import IdempotencyState, Payment, PaymentStatus
+from yellowcart.checkout.models import Cart, IdempotencyState, Payment, PaymentStatus
 from yellowcart.checkout.payments import PaymentProvider, PaymentProviderError, PaymentTimeout
 from yellowcart.checkout.schemas import (
     CheckoutRequest,
     CheckoutResponse,
     DealLineOut,
+    DiscountOut,
     checkout_response,
     paid_response,
 )
@@ -37,8 +38,13 @@ from yellowcart.errors import DomainError, IdempotencyInProgress, InvalidInput, 
 from yellowcart.fulfillment import service as fulfillment
 from yellowcart.fulfillment.promise import CartPromise
 from yellowcart.inventory import holds
+from yellowcart.money import format_usd
 from yellowcart.orders import service as orders_service
 from yellowcart.orders.models import Order
+from yellowcart.promotions import redeem
+from yellowcart.risk import checks as risk_checks
+from yellowcart.risk import enforcement
+from yellowcart.risk.context import current as risk_context
 from yellowcart.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -63,6 +69,7 @@ class _ToAuthorize:
     method: str
     orders: tuple[Order, ...] = ()  # as placed (detached), to answer without reading them back
     deals: tuple[DealLineOut, ...] = ()  # lines bought through live deals, as priced
+    discounts: tuple[DiscountOut, ...] = ()  # promotions applied, as placed
 
     @classmethod
     def of(cls, payment: Payment) -> _ToAuthorize:
@@ -108,10 +115,20 @@ class CheckoutFlow:
                 existing = idem.find(session, user_id=principal.user_id, key=key, fingerprint=fingerprint)
                 if existing is not None:
                     return self._from_existing(existing)  # None: in progress elsewhere -> resume
-                items, ship_to = self._items_and_address(session, principal, request)
+                risk_checks.checkout(  # risk: the hot-path check; fails open (logged) on any error or past 50 ms
+                    session,
+                    principal=principal,
+                    payment_method=request.payment_method,
+                    context=risk_context(),
+                    ship_to=request.shipping_address.model_dump() if request.shipping_address else None,
+                    now=utcnow(),
+                )
+                enforcement.require_may_checkout(session, user_id=principal.user_id)  # risk: step-up, suspension
+                items, ship_to, cart = self._items_and_address(session, principal, request)
                 lines = service.resolve_lines(session, items=items) if items else []
                 deal_lines, offers = checkout_deals.resolve(session, request=request, now=utcnow())
                 lines += deal_lines
+                promotions, quote = self._price(session, principal, request, cart, lines, ship_to)
                 promises = self._promises(session, lines, ship_to.zip)  # before the holds take the stock
                 self._take_units(session, principal, lines, offers, held, claims)
                 placement = service.place_orders(
@@ -124,6 +141,8 @@ class CheckoutFlow:
                     reservation_ttl=dt.timedelta(seconds=self.settings.reservation_ttl_seconds),
                     low_stock_threshold=self.settings.low_stock_threshold,
                     holds=held + checkout_deals.holds_of(claims),
+                    promotions=promotions,
+                    quote=quote,
                 )
                 checkout_deals.record(session, claims=claims, orders=placement.orders, lines=lines)
                 for order in placement.orders:
@@ -139,8 +158,15 @@ class CheckoutFlow:
                     payment_id=p.id,
                 )
                 priced = tuple(checkout_deals.priced(lines, offers))
+                explained = tuple(explain.of_orders(session, [o.id for o in placement.orders]))
                 return _ToAuthorize(
-                    p.id, p.idempotency_key, p.amount_cents, p.payment_method, tuple(placement.orders), priced
+                    p.id,
+                    p.idempotency_key,
+                    p.amount_cents,
+                    p.payment_method,
+                    tuple(placement.orders),
+                    priced,
+                    explained,
                 )
         except BaseException:
             holds.release_holds(self.db, held)  # the order was not saved: give the units back
@@ -176,9 +202,47 @@ class CheckoutFlow:
             for seller, items in by_seller.items()
         }
 
+    def _price(
+        self,
+        session: Any,
+        principal: Principal,
+        request: CheckoutRequest,
+        cart: Cart | None,
+        lines: list[Any],
+        ship_to: ShippingAddress,
+    ) -> tuple[service.Promotions, Any]:
+        """The promotions and the quote the orders will carry, refusing (409 price_changed, before
+        anything is written) a total other than the one the shopper was shown."""
+        codes = request.coupon_codes if request.coupon_codes is not None else (cart.coupon_codes if cart else None)
+        promotions = service.promotions_for(
+            session,
+            shopper_id=principal.user_id,
+            lines=lines,
+            codes=codes or [],
+            policy=self.policy,
+            now=utcnow(),
+            strict_codes=True,
+        )
+        quote = service.quote_lines(
+            session, lines=lines, state=ship_to.state, policy=self.policy, discounts=promotions.discounts
+        )
+        shown = request.expected_total_cents
+        if shown is None and cart is not None and request.shipping_address is None:
+            shown = cart.quoted_total_cents
+        if shown is not None and shown != quote.total_cents:
+            raise explain.PriceChanged(
+                f"The total is now {format_usd(quote.total_cents)}, not the {format_usd(shown)} you were shown; "
+                "nothing was charged. Review the cart and check out again.",
+                shown_total_cents=shown,
+                total_cents=quote.total_cents,
+                discounts=[d.model_dump() for d in explain.of_quote(quote, promotions.discounts)],
+            )
+        return promotions, quote
+
     def _items_and_address(
         self, session: Any, principal: Principal, request: CheckoutRequest
-    ) -> tuple[list[tuple[str, int]], ShippingAddress]:
+    ) -> tuple[list[tuple[str, int]], ShippingAddress, Cart | None]:
+        cart = None
         if request.cart_id is not None:
             cart = service.get_cart(session, principal=principal, cart_id=request.cart_id)
             items = service.cart_items(cart, session)
@@ -192,7 +256,7 @@ class CheckoutFlow:
             ship_to = request.shipping_address
         if ship_to is None:
             raise InvalidInput("A shipping address is required.", field="shipping_address")
-        return items, ship_to
+        return items, ship_to, cart
 
     def _authorize_and_record(self, principal: Principal, key: str, todo: _ToAuthorize, cart_id: int | None) -> Outcome:
         decline_code = "processing_error"
@@ -223,7 +287,8 @@ class CheckoutFlow:
                 if cart_id is not None:
                     service.close_cart(session, principal=principal, cart_id=cart_id)
                 deals = checkout_deals.of_orders(session, placed)
-                outcome = Outcome(201, checkout_response(payment, placed, deals).model_dump(mode="json"))
+                explained = explain.of_orders(session, [o.id for o in placed])
+                outcome = Outcome(201, checkout_response(payment, placed, deals, explained).model_dump(mode="json"))
             else:
                 code = auth.decline_code if auth is not None and auth.decline_code else decline_code
                 placed = service.record_declined(
@@ -250,10 +315,11 @@ class CheckoutFlow:
             )
             if won:
                 orders_service.mark_paid(session, payment_id=todo.payment_id, now=now)
+                redeem.mark_used(session, payment_id=todo.payment_id, now=now)
                 if cart_id is not None:
                     service.close_cart(session, principal=principal, cart_id=cart_id)
                 body = paid_response(
-                    todo.payment_id, todo.amount_cents, self.provider.name, todo.orders, now, todo.deals
+                    todo.payment_id, todo.amount_cents, self.provider.name, todo.orders, now, todo.deals, todo.discounts
                 )
                 outcome = Outcome(201, body.model_dump(mode="json"))
                 idem.finish(session, user_id=principal.user_id, key=key, status=outcome.status, body=outcome.body)
@@ -324,7 +390,9 @@ class CheckoutFlow:
                 )
                 return Outcome(402, problem.to_problem(), replayed=True)
             deals = checkout_deals.of_orders(session, placed)
-            return Outcome(201, checkout_response(payment, placed, deals).model_dump(mode="json"), replayed=True)
+            explained = explain.of_orders(session, [o.id for o in placed])
+            body = checkout_response(payment, placed, deals, explained).model_dump(mode="json")
+            return Outcome(201, body, replayed=True)
 
     def _remember_failure(self, principal: Principal, key: str, fingerprint: str, err: DomainError) -> None:
         """A request that failed on business grounds replays the same answer (Stripe's rule)."""

@@ -47,6 +47,11 @@ class Cart(Base):
     shopper_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     status: Mapped[CartStatus] = mapped_column(str_enum(CartStatus, 16), default=CartStatus.ACTIVE)
     ship_to: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    coupon_codes: Mapped[list[str] | None] = mapped_column(JSON)  # codes the shopper entered (upper case)
+    # The total and discounts last shown to the shopper: checkout refuses to charge anything else
+    # without saying so first (a promotion that ended in between is a 409, never a silent change).
+    quoted_total_cents: Mapped[int | None]
+    quoted_discounts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

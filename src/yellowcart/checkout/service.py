@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from yellowcart.auth.models import Role
 from yellowcart.auth.service import Principal
-from yellowcart.catalog.models import Product, ProductStatus, Variant
+from yellowcart.catalog.models import Category, Product, ProductStatus, Variant
 from yellowcart.catalog.modes import SellingMode
 from yellowcart.checkout import pricing, tax
 from yellowcart.checkout.address import ShippingAddress
@@ -26,6 +26,7 @@ from yellowcart.inventory.holds import Hold, attach_holds
 from yellowcart.orders import service as orders
 from yellowcart.orders.models import Order, OrderLine
 from yellowcart.orders.state import OrderStatus
+from yellowcart.promotions import engine, offers, redeem
 from yellowcart.sellers.models import Seller, SellerStatus
 
 
@@ -64,6 +65,11 @@ def active_cart(session: Session, *, principal: Principal) -> Cart:
         session.add(cart)
         session.flush()
     return cart
+
+
+def open_cart(session: Session, *, principal: Principal, cart_id: int) -> Cart:
+    """The shopper's cart, refusing one already checked out."""
+    return _open_cart(session, principal, cart_id)
 
 
 def _open_cart(session: Session, principal: Principal, cart_id: int) -> Cart:
@@ -140,18 +146,19 @@ def resolve_lines(session: Session, *, items: Sequence[tuple[str, int]]) -> list
     if too_many:
         raise InvalidInput("At most 999 units of one SKU per order.", field="items", skus=too_many)
     rows = session.execute(
-        select(Variant, Product, Seller.status)
+        select(Variant, Product, Seller.status, Category.path)
         .join(Product, Product.id == Variant.product_id)
         .join(Seller, Seller.id == Product.seller_id)
+        .join(Category, Category.id == Product.category_id)
         .where(Variant.sku.in_(list(merged)))
     ).all()
-    found = {variant.sku: (variant, product, status) for variant, product, status in rows}
+    found = {variant.sku: (variant, product, status, path) for variant, product, status, path in rows}
     missing = sorted(set(merged) - set(found))
     if missing:
         raise NotFound(f"Unknown SKU: {', '.join(missing)}.", skus=missing)
     lines = []
     for sku, qty in merged.items():
-        variant, product, status = found[sku]
+        variant, product, status, path = found[sku]
         _check_sellable(variant, product, status)
         lines.append(
             pricing.LineInput(
@@ -165,6 +172,8 @@ def resolve_lines(session: Session, *, items: Sequence[tuple[str, int]]) -> list
                 supply_price_cents=(
                     variant.supply_price_cents if product.selling_mode is SellingMode.FULL_CUSTODY else None
                 ),
+                product_id=product.id,
+                category_path=path,
             )
         )
     return lines
@@ -180,10 +189,49 @@ def shipping_policy(*, flat_fee_cents: int, free_threshold_cents: int) -> pricin
 
 
 def quote_lines(
-    session: Session, *, lines: list[pricing.LineInput], state: str | None, policy: pricing.ShippingPolicy
+    session: Session,
+    *,
+    lines: list[pricing.LineInput],
+    state: str | None,
+    policy: pricing.ShippingPolicy,
+    discounts: engine.Discounts = engine.NONE,
 ) -> pricing.Quote:
     rate = tax.rate_for_state(session, state) if state else Decimal(0)
-    return pricing.quote(lines, tax_rate=rate, policy=policy)
+    return pricing.quote(lines, tax_rate=rate, policy=policy, discounts=discounts)
+
+
+@dataclass(frozen=True, slots=True)
+class Promotions:
+    """The promotions a checkout's lines get (``offers.discounts``)."""
+
+    discounts: engine.Discounts
+    available: offers.Available
+
+    @classmethod
+    def none(cls) -> Promotions:
+        return cls(engine.NONE, offers.Available([], {}, {}))
+
+
+def promotions_for(
+    session: Session,
+    *,
+    shopper_id: int | None,
+    lines: list[pricing.LineInput],
+    codes: Sequence[str],
+    policy: pricing.ShippingPolicy,
+    now: dt.datetime,
+    strict_codes: bool,
+) -> Promotions:
+    found, available = offers.discounts(
+        session,
+        shopper_id=shopper_id,
+        lines=[ln.for_engine() for ln in lines],
+        codes=codes,
+        now=now,
+        fee_for=policy.fee_for,
+        strict_codes=strict_codes,
+    )
+    return Promotions(found, available)
 
 
 def cart_items(cart: Cart, session: Session) -> list[tuple[str, int]]:
@@ -217,13 +265,18 @@ def place_orders(
     reservation_ttl: dt.timedelta,
     low_stock_threshold: int,
     holds: Sequence[Hold],
+    promotions: Promotions | None = None,
+    quote: pricing.Quote | None = None,
 ) -> Placement:
-    """Price and create one UNPAID order per seller, binding the stock already held for it.
+    """Price and create one UNPAID order per seller, binding the stock already held for it, and count
+    the promotions it uses (a promotion that ran out refuses the whole placement with a 409).
 
     The units were held just before (inventory.holds) so no hot stock row is locked here.
     """
     require_shopper(principal)
-    quote = quote_lines(session, lines=lines, state=ship_to.state, policy=policy)
+    promotions = promotions or Promotions.none()
+    if quote is None:
+        quote = quote_lines(session, lines=lines, state=ship_to.state, policy=policy, discounts=promotions.discounts)
     now = utcnow()
     payment = Payment(
         shopper_id=principal.user_id,
@@ -236,6 +289,21 @@ def place_orders(
     session.add(payment)
     session.flush()
     placed = _create_orders(session, principal, quote, payment, ship_to.model_dump(), now + reservation_ttl)
+    deal_lines = [
+        (ln.deal_id, ln.variant_id, (ln.was_cents - ln.unit_price_cents) * ln.quantity)
+        for ln in lines
+        if ln.deal_id is not None and ln.was_cents is not None
+    ]
+    if promotions.discounts.adjustments or deal_lines:
+        redeem.record(
+            session,
+            shopper_id=principal.user_id,
+            discounts=promotions.discounts,
+            available=promotions.available,
+            orders=placed,
+            deal_lines=deal_lines,
+            now=now,
+        )
     by_variant = {ln.variant_id: order for order in placed for ln in order.lines}
     for order in placed:
         mine = [h for h in holds if by_variant[h.variant_id] is order]
@@ -275,7 +343,7 @@ def _create_orders(
             status=OrderStatus.UNPAID,
             subtotal_cents=seller_quote.subtotal_cents,
             shipping_cents=seller_quote.shipping_cents,
-            discount_cents=0,
+            discount_cents=seller_quote.discount_cents,
             tax_cents=seller_quote.tax_cents,
             total_cents=seller_quote.total_cents,
             tax_rate=str(quote.tax_rate),
@@ -290,6 +358,7 @@ def _create_orders(
                     quantity=pl.line.quantity,
                     unit_price_cents=pl.line.unit_price_cents,
                     line_subtotal_cents=pl.subtotal_cents,
+                    line_discount_cents=pl.discount_cents,
                     line_tax_cents=pl.tax_cents,
                     line_shipping_cents=pl.shipping_cents,
                     supply_price_cents=pl.line.supply_price_cents,
@@ -353,6 +422,7 @@ def record_authorized(session: Session, *, payment: Payment, provider: str, prov
         payment.status, payment.provider, payment.provider_ref = PaymentStatus.AUTHORIZED, provider, provider_ref
     placed = payment_orders(session, payment_id=payment.id)
     now = utcnow()
+    redeem.mark_used(session, payment_id=payment.id, now=now)
     for order in placed:
         if order.status is OrderStatus.UNPAID:
             orders.transition(session, order=order, target=OrderStatus.AWAITING_SHIPMENT, actor=None, reason="paid")
@@ -377,6 +447,7 @@ def record_declined(session: Session, *, payment: Payment, provider: str, declin
     for order in placed:
         if order.status is OrderStatus.UNPAID:
             orders.transition(session, order=order, target=OrderStatus.CANCELLED, actor=None, reason="payment_declined")
+            redeem.release(session, order_id=order.id, now=utcnow())  # at once: a budget cannot wait for the worker
     return placed
 
 

@@ -58,6 +58,9 @@ class OrderLine(Base):
     __table_args__ = (
         CheckConstraint("quantity > 0 AND quantity <= 999", name="quantity_range"),
         CheckConstraint("line_subtotal_cents = unit_price_cents * quantity", name="subtotal_adds_up"),
+        CheckConstraint(
+            "line_discount_cents >= 0 AND line_discount_cents <= line_subtotal_cents", name="discount_within_subtotal"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -69,7 +72,10 @@ class OrderLine(Base):
     quantity: Mapped[int]
     unit_price_cents: Mapped[int]
     line_subtotal_cents: Mapped[int]
-    line_tax_cents: Mapped[int]
+    line_tax_cents: Mapped[int]  # on the discounted goods
+    # Promotions' discounts off this line's goods (promotions.OrderDiscount rows say which and who funds);
+    # what the shopper paid for the goods is line_subtotal_cents - line_discount_cents.
+    line_discount_cents: Mapped[int] = mapped_column(default=0, server_default="0")
     line_shipping_cents: Mapped[int] = mapped_column(default=0)
     # Full custody: the variant's supply price when the order was placed (what the seller is owed per unit).
     supply_price_cents: Mapped[int | None]

@@ -20,6 +20,7 @@ class OrderLineOut(BaseModel):
     quantity: int
     unit_price_cents: int
     line_subtotal_cents: int
+    line_discount_cents: int = 0  # promotions off the goods (the order's discounts say which)
     line_tax_cents: int
     line_shipping_cents: int
 
