@@ -1,5 +1,6 @@
 """The ledger's promise, proved on a real database (SQLite and PostgreSQL) with hypothesis' stateful
-testing: after any sequence of orders in every selling mode, cancellations, shipments (capture), partial
+testing: after any sequence of orders in every selling mode (some with promotions: seller, platform and
+split funded discounts, free shipping, flash deals), cancellations, shipments (capture), partial
 and full refunds (with and without units), chargebacks, redirect commissions, creators' commissions
 (accrued on completion, reversed for returned units) and settlements with payouts, driven through the
 real outbox events and services:
@@ -10,7 +11,9 @@ real outbox events and services:
 - payment clearing holds exactly what the payments captured, less refunds and chargebacks;
 - the creator's balance == the sum of its postings == its statement, and each attributed line holds
   exactly the commission on its units kept once its order completed (nothing before);
-- a settlement pays max(closing balance, 0), sellers and creators alike, and a rerun pays nobody twice.
+- a settlement pays max(closing balance, 0), sellers and creators alike, and a rerun pays nobody twice;
+- an order nobody took money back from books the platform-funded part of its promotions as promotion
+  expense, and one refunded in full keeps none of it.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from ledger.ledger_world import Clock, drain, ledger_bus, listing, move, place_order
+from ledger_promotions.promo_world import Deal, offers_of, place_promoted_order, promotion
 from support import Market
 from yellowcart.auth.models import Role
 from yellowcart.auth.service import Principal
@@ -50,6 +54,8 @@ from yellowcart.ledger.periods import Period, last_closed
 from yellowcart.money import allocate
 from yellowcart.orders.models import Order
 from yellowcart.orders.state import OrderStatus
+from yellowcart.promotions import engine
+from yellowcart.promotions.models import OrderDiscount, PromotionKind
 
 MODES = [SellingMode.SELLER_FULFILLED, SellingMode.FULL_CUSTODY, SellingMode.PLATFORM_OWNED]
 CREATOR_SUM = text(
@@ -86,6 +92,9 @@ class LedgerMachine(RuleBasedStateMachine):
             for sid in self.sellers
             for i, mode in enumerate(MODES)
         }
+        self.offers: dict[int, list[engine.Offer]] = {sid: self._promotions(sid) for sid in self.sellers}
+        self.flash = promotion(self.db, created_by=self.operator.user_id, kind=PromotionKind.FLASH_DEAL,
+                               percent_off_bps=1000)  # fmt: skip
         self.unshipped: list[int] = []
         self.shipped: list[int] = []
         self.chargebacks = 0
@@ -93,14 +102,35 @@ class LedgerMachine(RuleBasedStateMachine):
         self.completed: list[int] = []
         self.returns = itertools.count()
 
+    def _promotions(self, sid: int) -> list[engine.Offer]:
+        """A split-funded 10% off the seller's own listing, the platform's $3 coupon over $10 and its free
+        shipping (the engine picks what applies to each order)."""
+        by = self.operator.user_id
+        own = self.listings[(sid, SellingMode.SELLER_FULFILLED)]
+        with self.db.transaction() as s:
+            product = s.scalar(select(Variant.product_id).where(Variant.id == own))
+        ids = [
+            promotion(self.db, created_by=by, kind=PromotionKind.PRODUCT_DISCOUNT, seller_id=sid,
+                      seller_share_bps=5000, percent_off_bps=1000, product_ids=[int(product or 0)]),
+            promotion(self.db, created_by=by, kind=PromotionKind.COUPON, amount_off_cents=300, min_spend_cents=1000),
+            promotion(self.db, created_by=by, kind=PromotionKind.FREE_SHIPPING),
+        ]  # fmt: skip
+        return offers_of(self.db, ids)
+
     # ---- rules ---------------------------------------------------------------------------------
 
     @rule(seller=st.integers(0, 1), lines=st.lists(st.tuples(st.sampled_from(MODES), st.integers(1, 4)), min_size=1,
-          max_size=3, unique_by=lambda t: t[0]), discount=st.sampled_from([0, 0, 150]))  # fmt: skip
-    def place(self, seller: int, lines: list[tuple[SellingMode, int]], discount: int) -> None:
+          max_size=3, unique_by=lambda t: t[0]), discount=st.sampled_from([0, 0, 150]),
+          promo=st.sampled_from(["none", "none", "offers", "deal"]))  # fmt: skip
+    def place(self, seller: int, lines: list[tuple[SellingMode, int]], discount: int, promo: str) -> None:
         sid = self.sellers[seller]
         items = [(self.listings[(sid, mode)], qty) for mode, qty in lines]
-        self.unshipped.append(place_order(self.db, self.shopper, items, discount=discount))
+        if promo == "none":
+            self.unshipped.append(place_order(self.db, self.shopper, items, discount=discount))
+            return
+        custody = self.listings[(sid, SellingMode.FULL_CUSTODY)]
+        deals = {custody: Deal(self.flash, 100)} if promo == "deal" and custody in dict(items) else {}
+        self.unshipped.append(place_promoted_order(self.db, self.shopper, items, self.offers[sid], deals=deals))
 
     @precondition(lambda self: self.unshipped)
     @rule(pick=st.integers(0, 10**6))
@@ -299,11 +329,13 @@ class LedgerMachine(RuleBasedStateMachine):
             for order in s.scalars(select(Order).where(Order.id.in_(self.shipped))):
                 payment = s.get(Payment, order.payment_id)
                 assert payment is not None
+                funded = platform_funded(s, order)
                 if order.id not in touched:
-                    assert -sums.get((order.id, Account.SELLER_PAYABLE), 0) == expected_share(order)
+                    assert -sums.get((order.id, Account.SELLER_PAYABLE), 0) == expected_share(order, funded)
+                    assert sums.get((order.id, Account.PROMOTION_EXPENSE), 0) == sum(map(sum, funded.values()))
                 elif payment.refunded_cents == payment.captured_cents and not self._charged_back(s, order.id):
                     for account in (Account.PAYMENT_CLEARING, Account.SALES_TAX_PAYABLE, Account.COMMISSION_REVENUE,
-                                    Account.FEE_REVENUE):  # fmt: skip
+                                    Account.FEE_REVENUE, Account.PROMOTION_EXPENSE):  # fmt: skip
                         assert sums.get((order.id, account), 0) == 0
 
     def _charged_back(self, s: Session, order_id: int) -> bool:
@@ -313,19 +345,33 @@ class LedgerMachine(RuleBasedStateMachine):
         return kind is not None
 
 
-def expected_share(order: Order) -> int:
-    """The seller's share by the DESIGN.md table, with the test's rates (10% commission, 2.5% fee)."""
-    discounts = allocate(order.discount_cents, [ln.line_subtotal_cents for ln in order.lines])
+def platform_funded(s: Session, order: Order) -> dict[int, tuple[int, int]]:
+    """Order line id -> the platform-funded cents of its promotions: (its goods and deal rows, its share
+    of a waived shipping fee's, spread like shipping by goods paid)."""
+    rows = s.execute(
+        select(OrderDiscount.order_line_id, OrderDiscount.platform_funded_cents).where(
+            OrderDiscount.order_id == order.id
+        )
+    ).all()
+    waived = sum(c for lid, c in rows if lid is None)
+    paid = [ln.line_subtotal_cents - ln.line_discount_cents for ln in order.lines]
+    return {
+        ln.id: (sum(c for lid, c in rows if lid == ln.id), part)
+        for ln, part in zip(order.lines, allocate(waived, paid), strict=True)
+    }
+
+
+def expected_share(order: Order, funded: dict[int, tuple[int, int]]) -> int:
+    """The seller's share by the DESIGN.md table, with the test's rates (10% commission, 2.5% fee):
+    goods and shipping before the platform-funded part of promotions, commission and fee on those."""
+    legacy = order.discount_cents - sum(ln.line_discount_cents for ln in order.lines)
+    discounts = allocate(legacy, [ln.line_subtotal_cents for ln in order.lines])
     owed = 0
     for ln, discount in zip(order.lines, discounts, strict=True):
-        goods = ln.line_subtotal_cents - discount
+        goods = ln.line_subtotal_cents - ln.line_discount_cents - discount + funded[ln.id][0]
         if ln.selling_mode is SellingMode.SELLER_FULFILLED:
-            owed += (
-                goods
-                + ln.line_shipping_cents
-                - round_half_up(goods * 1000)
-                - round_half_up((goods + ln.line_shipping_cents) * 250)
-            )
+            shipping = ln.line_shipping_cents + funded[ln.id][1]
+            owed += goods + shipping - round_half_up(goods * 1000) - round_half_up((goods + shipping) * 250)
         elif ln.selling_mode is SellingMode.FULL_CUSTODY:
             owed += (ln.supply_price_cents or 0) * ln.quantity
     return owed

@@ -1,7 +1,7 @@
 """Posting rules without a database (hypothesis): every entry balances, refunds and chargebacks take
 exactly the money given back (what no line holds is the excess), nothing left ever goes negative,
-a line reversed in any number of steps ends at exactly zero commission, fee and supply, and
-settlement nets before it pays."""
+a line reversed in any number of steps ends at exactly zero commission, fee, supply and platform-funded
+promotion, and settlement nets before it pays."""
 
 from __future__ import annotations
 
@@ -42,13 +42,15 @@ def sale_lines(draw: st.DrawFn) -> list[SaleLine]:
     for i in range(count):
         units = draw(st.integers(1, 6))
         unit = draw(st.integers(0, 50_000))
-        goods = unit * units - draw(st.integers(0, unit * units // 4))  # a discount share
+        discount = draw(st.integers(0, unit * units))  # promotions' discounts, the whole price at most
+        promo_goods = draw(st.integers(0, discount))  # the platform-funded part (goods and deal)
         lines.append(
             SaleLine(
-                line_id=100 + i, mode=draw(st.sampled_from(CLOSED)), units=units, goods=goods,
+                line_id=100 + i, mode=draw(st.sampled_from(CLOSED)), units=units, goods=unit * units - discount,
                 shipping=draw(st.integers(0, 1500)), tax=draw(st.integers(0, 5000)),
                 supply_unit=draw(st.integers(0, unit)), commission_bps=draw(st.integers(0, 3000)),
-                fee_bps=draw(st.integers(0, 1000)),
+                fee_bps=draw(st.integers(0, 1000)), promo_goods=promo_goods,
+                promo_shipping=draw(st.sampled_from([0, 0, 599, 150])),
             )
         )  # fmt: skip
     return lines
@@ -79,13 +81,19 @@ def test_sale_balances_and_pays_each_mode_its_share(lines: list[SaleLine]) -> No
     expected = 0
     for ln in lines:
         if ln.mode is SellingMode.SELLER_FULFILLED:
-            expected += ln.goods + ln.shipping - bps_of(ln.goods, ln.commission_bps)
-            expected -= bps_of(ln.goods + ln.shipping, ln.fee_bps)
+            # Credited goods and shipping before the platform's discounts; charged on those too.
+            before = ln.goods + ln.promo_goods, ln.shipping + ln.promo_shipping
+            expected += sum(before) - bps_of(before[0], ln.commission_bps) - bps_of(sum(before), ln.fee_bps)
         elif ln.mode is SellingMode.FULL_CUSTODY:
-            expected += ln.supply_unit * ln.units
+            expected += ln.supply_unit * ln.units  # whatever the shopper paid
     assert owed == expected
+    expense = sum(p.amount for p in postings if p.account is Account.PROMOTION_EXPENSE)
+    assert expense == sum(ln.promo_goods + ln.promo_shipping for ln in lines)
+    revenue = -sum(p.amount for p in postings if p.account is Account.RETAIL_REVENUE)
+    assert revenue == sum(ln.goods + ln.promo_goods for ln in lines if ln.mode is not SellingMode.SELLER_FULFILLED)
     state = fold([(True, postings)])
     assert all(state[ln.line_id].left.units == ln.units for ln in lines)
+    assert all(state[ln.line_id].left.promotion == ln.promo_goods + ln.promo_shipping for ln in lines)
 
 
 @st.composite
@@ -118,6 +126,7 @@ def test_reversals_take_exactly_the_money_and_never_go_negative(data: st.DataObj
             assert min(s.left.goods, s.left.shipping, s.left.tax, s.left.commission, s.left.fee) >= 0
             assert 0 <= s.left.units <= before[lid].left.units and 0 <= s.left.supply <= before[lid].left.supply
             assert s.left.commission <= before[lid].left.commission and s.left.fee <= before[lid].left.fee
+            assert 0 <= s.left.promotion <= before[lid].left.promotion
 
 
 @given(st.data())
@@ -132,6 +141,9 @@ def test_refunding_everything_left_in_steps_ends_at_exactly_zero(data: st.DataOb
     for s in fold(entries).values():
         assert (s.left.goods, s.left.shipping, s.left.tax, s.left.commission, s.left.fee) == (0, 0, 0, 0, 0)
         assert s.left.units == 0 and s.left.supply == 0  # every unit back: no supply owed
+        assert s.left.promotion == 0  # the platform's subsidy is taken back with the goods
+    expense = sum(p.amount for _, postings in entries for p in postings if p.account is Account.PROMOTION_EXPENSE)
+    assert expense == 0
 
 
 def test_returned_units_reverse_their_share_and_their_supply_only() -> None:

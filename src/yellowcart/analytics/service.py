@@ -66,12 +66,13 @@ def _scoped(query: Select[*Ts], column: Any, seller_id: int | None) -> Select[*T
 
 
 def _sales(session: Session, w: Window, seller_id: int | None) -> Found:
-    """GMV, orders and units of closed-loop orders paid in the window and not cancelled."""
+    """GMV (goods paid: net of promotions' discounts, without shipping or tax), orders and units of
+    closed-loop orders paid in the window and not cancelled."""
     query = (
         select(
             Order.seller_id,
             OrderLine.selling_mode,
-            func.sum(OrderLine.line_subtotal_cents),
+            func.sum(OrderLine.line_subtotal_cents - OrderLine.line_discount_cents),  # goods paid
             func.count(distinct(Order.id)),
             func.sum(OrderLine.quantity),
         )

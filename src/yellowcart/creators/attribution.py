@@ -28,7 +28,7 @@ from yellowcart.creators.models import Attribution, Membership, MemberStatus
 from yellowcart.creators.rules import Outcome, RateKind, Touch, TouchKind, commission, decide, last_touch
 from yellowcart.db import id_in
 from yellowcart.interactions.models import EventType, InteractionEvent
-from yellowcart.money import allocate
+from yellowcart.ledger.service import goods_paid
 from yellowcart.orders.models import Order, OrderLine
 from yellowcart.redirect.models import Conversion, ConversionStatus, RedirectClick
 
@@ -45,7 +45,7 @@ class LineFact:
     placed_at: dt.datetime
     mode: SellingMode
     units: int
-    base_cents: int  # goods net of the line's share of the order discount (the ledger's sale basis)
+    base_cents: int  # goods paid, net of the line's promotions (the ledger's sale basis: ledger.service.goods_paid)
 
 
 def line_facts(session: Session, order_ids: Sequence[int]) -> list[LineFact]:
@@ -63,11 +63,11 @@ def line_facts(session: Session, order_ids: Sequence[int]) -> list[LineFact]:
     facts: list[LineFact] = []
     for lines in by_order.values():
         order = lines[0][0]
-        discounts = allocate(order.discount_cents, [ln.line_subtotal_cents for _, ln, _ in lines])
-        for (_, ln, product_id), discount in zip(lines, discounts, strict=True):
+        paid = goods_paid(order, [ln for _, ln, _ in lines])
+        for (_, ln, product_id), goods in zip(lines, paid, strict=True):
             facts.append(
                 LineFact(ln.id, order.id, product_id, order.seller_id, order.shopper_id, order.placed_at,
-                         ln.selling_mode, ln.quantity, ln.line_subtotal_cents - discount)
+                         ln.selling_mode, ln.quantity, goods)
             )  # fmt: skip
     return facts
 

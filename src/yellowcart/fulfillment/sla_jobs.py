@@ -355,7 +355,8 @@ def _refund_amount(order: Order, shipment: Shipment, live: int) -> int:
     total = 0
     for sl in shipment.lines:
         ln = by_line[sl.order_line_id]
-        total += (ln.line_subtotal_cents + ln.line_tax_cents + ln.line_shipping_cents) * sl.quantity // ln.quantity
+        paid = ln.line_subtotal_cents - ln.line_discount_cents + ln.line_tax_cents + ln.line_shipping_cents
+        total += paid * sl.quantity // ln.quantity  # what was paid for the lost units, net of promotions
     return total
 
 

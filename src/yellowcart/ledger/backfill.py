@@ -123,7 +123,8 @@ def _infer_refund(session: Session, order: Order, at: dt.datetime) -> int:
         amount, units = order.total_cents, {ln.id: ln.quantity for ln in order.lines}
     else:
         amount = _unexplained_refund(session, order)
-        matching = [ln for ln in order.lines if ln.line_subtotal_cents + ln.line_tax_cents == amount]
+        paid = service.goods_paid(order)  # net of promotions: what a return of the line refunds
+        matching = [ln for ln, goods in zip(order.lines, paid, strict=True) if goods + ln.line_tax_cents == amount]
         units = {matching[0].id: matching[0].quantity} if len(matching) == 1 else None
     if amount <= 0:
         return 0

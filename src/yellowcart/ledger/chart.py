@@ -27,6 +27,10 @@ class Account(enum.StrEnum):
     PAYOUTS = "payouts"  # cash paid to sellers' (and creators') banks
     CREATOR_PAYABLE = "creator_payable"  # liability, one per creator: affiliate commission owed to the creator
     CREATOR_COMMISSIONS = "creator_commissions"  # expense: commission on lines the platform itself sells
+    PROMOTION_EXPENSE = "promotion_expense"  # expense: the platform-funded part of promotions' discounts
+    # Expense: carrier labels the platform buys. A return label the policy makes the seller pay is charged to
+    # the seller and credited here (ledger/return_labels.py); the carrier's bill itself is not booked yet.
+    SHIPPING_COST = "shipping_cost"
 
 
 #: Accounts kept per seller (a posting to them must name the seller).
@@ -47,6 +51,8 @@ PROFIT_AND_LOSS = frozenset(
         Account.CHARGEBACKS,
         Account.REDIRECT_COMMISSION_REVENUE,
         Account.CREATOR_COMMISSIONS,
+        Account.PROMOTION_EXPENSE,
+        Account.SHIPPING_COST,
     }
 )
 
@@ -61,6 +67,7 @@ class EntryKind(enum.StrEnum):
     PAYOUT = "payout"  # a bank transfer to the seller (or creator)
     CREATOR_COMMISSION = "creator_commission"  # affiliate commission accrued to a creator (order completed)
     CREATOR_REVERSAL = "creator_reversal"  # that commission taken back for returned units or refunded GMV
+    RETURN_LABEL = "return_label"  # a return label the seller pays, charged to it (ledger/return_labels.py)
 
 
 class Component(enum.StrEnum):
@@ -78,3 +85,7 @@ class Component(enum.StrEnum):
     NETTING = "netting"
     PAYOUT = "payout"
     CREATOR = "creator"  # affiliate commission: the bearer's side and the creator's payable
+    # Promotions: the platform-funded part of a line's discounts (goods, flash-deal price, waived shipping),
+    # debited to promotion_expense and credited to the seller (seller-fulfilled) or the platform's revenue.
+    PROMOTION = "promotion"
+    RETURN_LABEL = "return_label"  # a seller-paid return label: the seller's charge and the cost recovered

@@ -10,6 +10,17 @@ Every function returns postings that sum to zero (``check_balanced``). Who bears
   units; money given back is the platform's (refunds / chargebacks).
 - platform_owned: the platform sells; no seller payable at all.
 - tax is always the platform's liability (marketplace facilitator): collected on sale, reduced on refund.
+
+Promotions (docs/architecture.md, "Promotions' money"): goods are what the shopper paid for them
+(after every discount). The platform-funded part of a line's discounts (goods discounts, a flash deal's
+price below the list price, its share of a waived shipping fee) is the platform's cost: debited to
+promotion_expense and credited to the seller (seller-fulfilled: it is paid its goods and shipping
+before the platform's discounts) or to the platform's own retail / shipping revenue (full custody,
+platform owned: revenue at the price before the platform's discounts; the supply price owed is
+unchanged). The seller-funded part simply lowers what the seller is credited. Commission and the fee
+are charged on the seller's amounts before the platform's discounts (after its own), so a platform
+subsidy never lowers them. Refunds and chargebacks reverse the promotion part in proportion to the
+goods reversed, like commission, so a line reversed in full in any number of steps ends at 0.
 """
 
 from __future__ import annotations
@@ -81,7 +92,8 @@ def scaled(total: int, part: int, whole: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class SaleLine:
-    """One order line as sold: its goods net of its share of the order discount, shipping and tax."""
+    """One order line as sold: the goods, shipping and tax the shopper paid for it, and the
+    platform-funded part of its promotions (off its goods or deal price, and of a waived shipping fee)."""
 
     line_id: int
     mode: SellingMode
@@ -92,14 +104,24 @@ class SaleLine:
     supply_unit: int = 0  # full custody: the supply price snapshot
     commission_bps: int = 0
     fee_bps: int = 0
+    promo_goods: int = 0  # platform-funded goods and deal discounts
+    promo_shipping: int = 0  # platform-funded share of a waived shipping fee
+
+    @property
+    def promotion(self) -> int:
+        return self.promo_goods + self.promo_shipping
 
     @property
     def commission(self) -> int:
-        return bps_of(self.goods, self.commission_bps) if self.mode is M.SELLER_FULFILLED else 0
+        """On the seller's goods before the platform's discounts (after its own)."""
+        return bps_of(self.goods + self.promo_goods, self.commission_bps) if self.mode is M.SELLER_FULFILLED else 0
 
     @property
     def fee(self) -> int:
-        return bps_of(self.goods + self.shipping, self.fee_bps) if self.mode is M.SELLER_FULFILLED else 0
+        """On the seller's goods and shipping before the platform's discounts."""
+        if self.mode is not M.SELLER_FULFILLED:
+            return 0
+        return bps_of(self.goods + self.shipping + self.promotion, self.fee_bps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,10 +146,12 @@ def sale_postings(seller_id: int, lines: Iterable[SaleLine]) -> list[Posting]:
             raise ValueError("redirect lines are never sold through checkout")
         p = _Tag(seller_id, ln.mode, ln.line_id)
         out += [p(A.PAYMENT_CLEARING, ln.goods + ln.shipping + ln.tax, C.CASH), p(A.SALES_TAX_PAYABLE, -ln.tax, C.TAX)]
+        out.append(p(A.PROMOTION_EXPENSE, ln.promotion, C.PROMOTION))
         if ln.mode is M.SELLER_FULFILLED:
             out += [
                 p(A.SELLER_PAYABLE, -ln.goods, C.GOODS, units=ln.units),
                 p(A.SELLER_PAYABLE, -ln.shipping, C.SHIPPING),
+                p(A.SELLER_PAYABLE, -ln.promotion, C.PROMOTION),
                 p(A.SELLER_PAYABLE, ln.commission, C.COMMISSION, rate_bps=ln.commission_bps),
                 p(A.COMMISSION_REVENUE, -ln.commission, C.COMMISSION, rate_bps=ln.commission_bps),
                 p(A.SELLER_PAYABLE, ln.fee, C.FEE, rate_bps=ln.fee_bps),
@@ -136,7 +160,9 @@ def sale_postings(seller_id: int, lines: Iterable[SaleLine]) -> list[Posting]:
             continue
         out += [
             p(A.RETAIL_REVENUE, -ln.goods, C.GOODS, units=ln.units),
+            p(A.RETAIL_REVENUE, -ln.promo_goods, C.PROMOTION),
             p(A.SHIPPING_REVENUE, -ln.shipping, C.SHIPPING),
+            p(A.SHIPPING_REVENUE, -ln.promo_shipping, C.PROMOTION),
         ]
         if ln.mode is M.FULL_CUSTODY:
             supply = ln.supply_unit * ln.units
@@ -156,6 +182,7 @@ class Amounts:
     commission: int = 0
     fee: int = 0
     supply: int = 0
+    promotion: int = 0
 
     def get(self, comp: Component) -> int:
         return int(getattr(self, comp.value))
@@ -187,6 +214,7 @@ MEASURE: dict[Component, tuple[Account | None, int]] = {
     C.COMMISSION: (A.COMMISSION_REVENUE, -1),
     C.FEE: (A.FEE_REVENUE, -1),
     C.SUPPLY: (A.COST_OF_GOODS, 1),
+    C.PROMOTION: (A.PROMOTION_EXPENSE, 1),
 }
 
 
@@ -290,20 +318,32 @@ def reversal_postings(seller_id: int, lines: Mapping[int, LineState], reversal: 
     return check_balanced(out)
 
 
+def _kept(total: int, s: LineState, taken: Amounts, *, with_shipping: bool = False) -> int:
+    """What is left of a derived amount (commission, fee, promotion) once ``taken`` is reversed: its
+    sold total scaled by the paid base left (goods, plus shipping for the fee); a line whose base was 0
+    (a promotion took its whole price) scales by units instead."""
+    base_sold = s.sold.goods + (s.sold.shipping if with_shipping else 0)
+    if base_sold > 0:
+        left = s.left.goods - taken.goods + ((s.left.shipping - taken.shipping) if with_shipping else 0)
+        return scaled(total, left, base_sold)
+    return scaled(total, s.left.units - taken.units, s.sold.units)
+
+
 def _line_reversal(seller_id: int, s: LineState, taken: Amounts, loss: Account) -> list[Posting]:
     p = _Tag(seller_id, s.mode, s.line_id)
     bearer = A.SELLER_PAYABLE if s.mode is M.SELLER_FULFILLED else loss
+    promotion = s.left.promotion - _kept(s.sold.promotion, s, taken)
     out = [
         p(A.PAYMENT_CLEARING, -(taken.goods + taken.shipping + taken.tax), C.CASH),
         p(A.SALES_TAX_PAYABLE, taken.tax, C.TAX),
         p(bearer, taken.goods, C.GOODS, units=-taken.units or None),
         p(bearer, taken.shipping, C.SHIPPING),
+        p(A.PROMOTION_EXPENSE, -promotion, C.PROMOTION),
+        p(bearer, promotion, C.PROMOTION),
     ]
     if s.mode is M.SELLER_FULFILLED:
-        goods_left = s.left.goods - taken.goods
-        commission = s.left.commission - scaled(s.sold.commission, goods_left, s.sold.goods)
-        base_sold, base_left = s.sold.goods + s.sold.shipping, goods_left + s.left.shipping - taken.shipping
-        fee = s.left.fee - scaled(s.sold.fee, base_left, base_sold)
+        commission = s.left.commission - _kept(s.sold.commission, s, taken)
+        fee = s.left.fee - _kept(s.sold.fee, s, taken, with_shipping=True)
         out += [
             p(A.COMMISSION_REVENUE, commission, C.COMMISSION),
             p(A.SELLER_PAYABLE, -commission, C.COMMISSION),

@@ -11,6 +11,7 @@ from yellowcart.ledger.balances import SellerBalance, TrialBalance
 from yellowcart.ledger.chart import Account, Component, EntryKind
 from yellowcart.ledger.periods import TIMEZONE
 from yellowcart.ledger.settlement import SettleRun, Statement, StatementLine
+from yellowcart.promotions.models import DiscountKind
 
 PERIOD_PATTERN = r"^\d{4}-\d{2}-(01|16)$"
 PeriodField = Field(pattern=PERIOD_PATTERN, description="The period's first day: YYYY-MM-01 or YYYY-MM-16")
@@ -109,6 +110,20 @@ class StatementLineOut(BaseModel):
         return cls(**{name: getattr(ln, name) for name in cls.model_fields})
 
 
+class PromotionFundingOut(BaseModel):
+    """One promotion's discounts on one order sold in the period, and who funded them."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    order_id: int
+    promotion_id: int
+    label: str
+    kind: DiscountKind = Field(description="goods, shipping (a waived fee) or deal (a flash deal's price)")
+    amount_cents: int = Field(description="What the promotion took off")
+    seller_funded_cents: int = Field(description="The seller's cost: already out of the goods it is credited")
+    platform_funded_cents: int = Field(description="Paid by the platform: in the lines as 'promotion' postings")
+
+
 class PayoutOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -141,6 +156,9 @@ class StatementOut(BaseModel):
     payout: PayoutOut | None
     totals: dict[str, int] = Field(description="Line items summed per component")
     lines: list[StatementLineOut]
+    promotions: list[PromotionFundingOut] = Field(
+        default_factory=list, description="Sellers: promotions on the orders sold in the period, by funder (memo)"
+    )
 
     @classmethod
     def of(cls, st: Statement) -> StatementOut:
@@ -157,6 +175,7 @@ class StatementOut(BaseModel):
             payout=PayoutOut.model_validate(st.payout) if st.payout is not None else None,
             totals=st.totals,
             lines=[StatementLineOut.of(ln) for ln in st.lines],
+            promotions=[PromotionFundingOut.model_validate(p) for p in st.promotions],
         )
 
 

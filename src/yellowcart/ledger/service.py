@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +20,7 @@ from yellowcart.catalog.models import Product, Variant
 from yellowcart.catalog.modes import SellingMode
 from yellowcart.db import utcnow
 from yellowcart.errors import Conflict, Forbidden, InvalidInput, NotFound
-from yellowcart.ledger import rates
+from yellowcart.ledger import funding, rates
 from yellowcart.ledger.chart import Account, EntryKind
 from yellowcart.ledger.models import LedgerEntry, LedgerPosting
 from yellowcart.ledger.postings import (
@@ -36,7 +36,7 @@ from yellowcart.ledger.postings import (
     sale_postings,
 )
 from yellowcart.money import allocate
-from yellowcart.orders.models import Order
+from yellowcart.orders.models import Order, OrderLine
 
 
 def sale_key(order_id: int) -> str:
@@ -103,13 +103,17 @@ def _posting_row(entry_id: int, posted_at: dt.datetime, p: Posting, order_id: in
 
 @dataclass(frozen=True, slots=True)
 class RateContext:
-    """The category of each variant sold and the rate each category pays, loaded once for many orders."""
+    """What pricing a sale needs beyond the order, loaded once for many orders: the category of each
+    variant sold, the rate each category pays, and the platform-funded part of the orders' promotions
+    (``ledger.funding``: per line, and per order for a waived shipping fee)."""
 
     category_of: Mapping[int, int]
     rates: Mapping[int, rates.Rate]
+    funding: Mapping[int, funding.OrderFunding] = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session, orders: Iterable[Order]) -> RateContext:
+        orders = list(orders)
         variant_ids = {ln.variant_id for order in orders for ln in order.lines}
         category_of = {
             vid: cid
@@ -119,18 +123,33 @@ class RateContext:
                 .where(Variant.id.in_(variant_ids))
             ).all()
         }
-        return cls(category_of, rates.rates_for(session, category_of.values()))
+        found = funding.platform_funding(session, [o.id for o in orders])
+        return cls(category_of, rates.rates_for(session, category_of.values()), found)
+
+
+def goods_paid(order: Order, lines: Sequence[OrderLine] | None = None) -> list[int]:
+    """What the shopper paid for the goods of each of the order's lines (``lines``: all of them, when
+    loaded apart): the subtotal less the line's promotions' discounts (``line_discount_cents``); an order
+    discount no line carries (orders from before promotions wrote per-line discounts) is spread over the
+    lines in proportion to what is left of them."""
+    lines = list(order.lines) if lines is None else list(lines)
+    net = [ln.line_subtotal_cents - ln.line_discount_cents for ln in lines]
+    unspread = max(order.discount_cents - sum(ln.line_discount_cents for ln in lines), 0)
+    return [n - d for n, d in zip(net, allocate(min(unspread, sum(net)), net), strict=True)]
 
 
 def sale_lines(order: Order, context: RateContext) -> list[SaleLine]:
-    """The order's lines as sold: goods net of the discount's share, the category rates of today.
+    """The order's lines as sold: goods paid, the platform-funded part of their promotions, the
+    category rates of today.
 
     A full-custody line without a supply price snapshot (orders from before checkout took one) is
     owed its retail price less the category commission."""
     lines = list(order.lines)
-    discounts = allocate(order.discount_cents, [ln.line_subtotal_cents for ln in lines])
+    goods = goods_paid(order)
+    paid_for = context.funding.get(order.id, funding.NO_FUNDING)
+    shipping = paid_for.shipping_by_line(lines, goods)
     out = []
-    for ln, discount in zip(lines, discounts, strict=True):
+    for ln, paid in zip(lines, goods, strict=True):
         rate = context.rates[context.category_of[ln.variant_id]]
         supply = ln.supply_price_cents
         if supply is None:
@@ -140,12 +159,14 @@ def sale_lines(order: Order, context: RateContext) -> list[SaleLine]:
                 line_id=ln.id,
                 mode=ln.selling_mode,
                 units=ln.quantity,
-                goods=ln.line_subtotal_cents - discount,
+                goods=paid,
                 shipping=ln.line_shipping_cents,
                 tax=ln.line_tax_cents,
                 supply_unit=supply if ln.selling_mode is SellingMode.FULL_CUSTODY else 0,
                 commission_bps=rate.commission_bps,
                 fee_bps=rate.fee_bps,
+                promo_goods=paid_for.goods.get(ln.id, 0),
+                promo_shipping=shipping.get(ln.id, 0),
             )
         )
     return out

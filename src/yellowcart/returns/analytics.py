@@ -2,8 +2,9 @@
 (top-level category), seller, selling mode, reason and delivery lateness; net loss after recovery; time
 to refund. Set-based SQL (one grouped query per dimension), no per-order Python.
 
-*Sold* = units of orders that shipped (in transit or later) placed in the period; *returned* = units in
-the period's orders' returns that were refunded (completed, returnless included). A return's net
+*Sold* = units of orders that shipped (in transit or later) placed in the period, and their value as
+goods paid (net of promotions, what a return refunds); *returned* = units in the period's orders' returns
+that were refunded (completed, returnless included). A return's net
 loss = its refund net of sales tax (the state gives that back) + the label when the platform or the
 seller paid it - the expected recovery.
 """
@@ -102,7 +103,7 @@ def _rates(session: Session, key: Any, where: list[ColumnElement[bool]]) -> list
     sums = (
         func.coalesce(func.sum(OrderLine.quantity), 0),
         func.coalesce(func.sum(back.c.units), 0),
-        func.coalesce(func.sum(OrderLine.line_subtotal_cents), 0),
+        func.coalesce(func.sum(OrderLine.line_subtotal_cents - OrderLine.line_discount_cents), 0),  # goods paid
         func.coalesce(func.sum(back.c.cents), 0),
     )
     query = (

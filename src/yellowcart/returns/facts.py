@@ -41,8 +41,11 @@ class LineContext:
         )
 
     def money(self) -> rules.LineMoney:
+        """What the shopper paid for the line: a return refunds that, never the list price (goods net of
+        the line's promotions; its tax was computed on that net amount)."""
         ln = self.line
-        return rules.LineMoney(ln.quantity, ln.line_subtotal_cents, ln.line_tax_cents, ln.line_shipping_cents)
+        goods = ln.line_subtotal_cents - ln.line_discount_cents
+        return rules.LineMoney(ln.quantity, goods, ln.line_tax_cents, ln.line_shipping_cents)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,8 @@
 computed from this platform's paid orders of the seller. The policy sees the sum of both per day:
 they are different channels, and an import replaces only the imported figure of the days it names.
 
-Platform GMV of a day is the merchandise value (subtotal minus discounts, without tax or shipping) of
-the seller's orders paid that UTC day and not cancelled since.
+Platform GMV of a day is the merchandise value paid (subtotal minus the promotions' goods discounts,
+without tax or shipping) of the seller's orders paid that UTC day and not cancelled since.
 """
 
 from __future__ import annotations
