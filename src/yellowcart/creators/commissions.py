@@ -7,9 +7,9 @@ before completion, then the commission on the units kept) and posts the differen
 ledger says it holds, under a source key per (line, event). Replays post nothing; a return recorded
 before completion only lowers what completion will accrue.
 
-Completion is the order's COMPLETED status: an operator's move today (or a future auto-completion job);
-the demo completes delivered orders after 7 days. Returns can still come after it (COMPLETED ->
-PARTIALLY_RETURNED / RETURNED), which is why reversal exists.
+Completion is the order's COMPLETED status, set by the return jobs once every delivered line's return
+window has closed with no open return (returns/completion.py), or by an operator. Returns can still
+come after it (COMPLETED -> PARTIALLY_RETURNED / RETURNED), which is why reversal exists.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from yellowcart.db import utcnow
 from yellowcart.events import EventBus, OutboxEvent
-from yellowcart.ledger import redirect, service
+from yellowcart.ledger import redirect, return_labels, service
 
 #: Returns refund with the idempotency key ``return-<id>`` (returns/refunds.py) and announce the refund
 #: with its units in ``return.refunded``; the ledger posts those from that event, under the same key.
@@ -110,5 +110,6 @@ def register(bus: EventBus, clock: Clock = utcnow) -> None:
     bus.subscribe("payment.captured", on_payment_captured(clock))
     bus.subscribe("payment.refunded", on_payment_refunded(clock))
     bus.subscribe("return.refunded", on_return_refunded(clock))
+    bus.subscribe("return.refunded", return_labels.on_return_refunded(clock))  # seller-paid return labels
     bus.subscribe("redirect.conversion_attributed", on_conversion_attributed(clock))
     bus.subscribe("redirect.conversion_reversed", on_conversion_reversed(clock))

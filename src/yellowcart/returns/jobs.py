@@ -4,7 +4,8 @@
   should have answered but that carries an abuse signal is escalated to operators once instead (a
   person looks at it; it is never silently refused);
 * a return received and not refunded ``refund_business_days`` later is refunded (the SLA), graded or
-  not: the shopper does not wait for the inspection queue.
+  not: the shopper does not wait for the inspection queue;
+* orders whose return window closed with no open return are completed (completion.py), in batches.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from yellowcart.checkout.payments import PaymentProvider
 from yellowcart.db import Database
 from yellowcart.fulfillment.carriers.base import Carrier
 from yellowcart.orders.models import Order
-from yellowcart.returns import facts, refunds, signals
+from yellowcart.returns import completion, facts, refunds, signals
 from yellowcart.returns.labels import issue_label
 from yellowcart.returns.models import ReturnRequest
 from yellowcart.returns.service import BUILT_IN_RULES, Config, approve_return, move
@@ -37,6 +38,7 @@ class ReturnRun:
     escalated: list[int] = field(default_factory=list)
     refunded: list[int] = field(default_factory=list)
     lost: list[int] = field(default_factory=list)
+    completed: list[int] = field(default_factory=list)  # orders whose return window closed
 
 
 def _locked(session: Session, return_id: int, status: ReturnStatus) -> ReturnRequest | None:
@@ -160,4 +162,5 @@ def run_return_jobs(
     ):
         if ok:
             run.lost.append(rid)
+    run.completed = completion.complete_orders(db, now=now, config=config)
     return run
