@@ -6,37 +6,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Query
 
 from yellowcart.creators import dashboard, earnings
 from yellowcart.creators.schemas import CommissionOut, CommissionPage, CreatorBalanceOut, DashboardOut
 from yellowcart.db import utcnow
 from yellowcart.errors import InvalidInput
-from yellowcart.http import Caller, Db, PathId, decode_cursor, next_cursor, problems
-from yellowcart.ledger import settlement
-from yellowcart.ledger.periods import Period, parse_period
-from yellowcart.ledger.schemas import (
-    PERIOD_PATTERN,
-    ClosedStatementList,
-    ClosedStatementOut,
-    PayoutList,
-    PayoutOut,
-    StatementOut,
-)
+from yellowcart.http import Caller, Db, PathId, decode_cursor, next_cursor, principal, problems
+from yellowcart.ledger.statement_routes import Party, add_statement_routes
 
 router = APIRouter(tags=["creators"])
 PROBLEMS = problems(s403="Not allowed for this account", s404="Unknown creator (or another creator's)")
-PeriodPath = Annotated[str, Path(pattern=PERIOD_PATTERN, description="The period's first day (YYYY-MM-01 or -16)")]
 Cursor = Annotated[str | None, Query(max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 DEFAULT_DAYS = 30
-
-
-def _period(text: str) -> Period:
-    try:
-        return parse_period(text)
-    except ValueError as exc:
-        raise InvalidInput(str(exc), field="period") from exc
 
 
 @router.get(
@@ -69,59 +52,19 @@ def get_balance(creator_id: PathId, db: Db, who: Caller) -> CreatorBalanceOut:
     return CreatorBalanceOut(creator_id=creator_id, payable_cents=cents, as_of=now)
 
 
-@router.get(
-    "/v1/creators/{creator_id}/statements",
-    response_model=ClosedStatementList,
+add_statement_routes(
+    router,
+    Party(
+        noun="creator",
+        id_name="creator_id",
+        statements=lambda s, who, pid: earnings.statements(s, principal=who, creator_id=pid),
+        statement=lambda s, who, pid, period: earnings.statement(s, principal=who, creator_id=pid, period=period),
+        payouts=lambda s, who, pid: earnings.payouts(s, principal=who, creator_id=pid),
+        csv_prefix="yellowcart-creator-statement",
+    ),
+    caller=Depends(principal),
     responses=PROBLEMS,
-    summary="The creator's closed settlement periods, newest first (the creator; operators)",
 )
-def list_statements(creator_id: PathId, db: Db, who: Caller) -> ClosedStatementList:
-    with db.transaction() as session:
-        rows = earnings.statements(session, principal=who, creator_id=creator_id)
-        return ClosedStatementList(items=[ClosedStatementOut.model_validate(r) for r in rows])
-
-
-# Declared before the JSON route: "{period}.csv" must not be read as a period named "....csv".
-@router.get(
-    "/v1/creators/{creator_id}/statements/{period}.csv",
-    response_class=Response,
-    responses={200: {"content": {"text/csv": {}}, "description": "The statement as CSV"}, **PROBLEMS},
-    summary="A period's statement as a CSV download (the creator; operators)",
-)
-def statement_csv(creator_id: PathId, period: PeriodPath, db: Db, who: Caller) -> Response:
-    with db.transaction() as session:
-        found = earnings.statement(session, principal=who, creator_id=creator_id, period=_period(period))
-        body = settlement.statement_csv(found)
-    filename = f"yellowcart-creator-statement-{creator_id}-{period}.csv"
-    return Response(
-        content=body,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
-@router.get(
-    "/v1/creators/{creator_id}/statements/{period}",
-    response_model=StatementOut,
-    responses=PROBLEMS,
-    summary="A period's statement: opening and closing balance, every commission line (the creator; operators)",
-)
-def get_statement(creator_id: PathId, period: PeriodPath, db: Db, who: Caller) -> StatementOut:
-    with db.transaction() as session:
-        found = earnings.statement(session, principal=who, creator_id=creator_id, period=_period(period))
-        return StatementOut.of(found)
-
-
-@router.get(
-    "/v1/creators/{creator_id}/payouts",
-    response_model=PayoutList,
-    responses=PROBLEMS,
-    summary="Payouts to the creator, newest first (the creator; operators)",
-)
-def list_payouts(creator_id: PathId, db: Db, who: Caller) -> PayoutList:
-    with db.transaction() as session:
-        rows = earnings.payouts(session, principal=who, creator_id=creator_id)
-        return PayoutList(items=[PayoutOut.model_validate(r) for r in rows])
 
 
 @router.get(
