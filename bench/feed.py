@@ -28,7 +28,8 @@ from rich.progress import track
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from flash_sale import drop_database, free_port, scratch_database, start_server
+from flash_sale import start_server
+from harness import drop_database, free_port, scratch_database
 from wrk_runner import run_wrk
 from yellowcart.auth.service import hash_token
 from yellowcart.db import Database, utcnow

@@ -20,7 +20,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,9 +31,10 @@ from typing import Any
 
 import httpx
 import psycopg
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+import harness
 from wrk_runner import run_wrk
 from yellowcart.auth.models import Role
 from yellowcart.auth.service import Principal, create_token, create_user
@@ -48,29 +48,12 @@ from yellowcart.live.deal_schemas import DealIn
 from yellowcart.migrate import upgrade
 from yellowcart.sellers.models import Seller, SellerStatus
 
-ADMIN_URL = os.environ.get("YC_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 UNITS = int(os.environ.get("YC_BENCH_UNITS", "1000"))
 CLIENTS = int(os.environ.get("YC_BENCH_CLIENTS", "64"))
 WORKERS = int(os.environ.get("YC_BENCH_WORKERS", "2"))
 WRK_SECONDS = int(os.environ.get("YC_BENCH_WRK_SECONDS", "60"))
 DEAL = os.environ.get("YC_BENCH_DEAL") == "1" or "--deal" in sys.argv
 ADDRESS = {"name": "Flash Buyer", "line1": "1 Market St", "city": "San Francisco", "state": "CA", "zip": "94105"}
-
-
-def scratch_database() -> tuple[str, str]:
-    name = f"yc_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return name, make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(name: str) -> None:
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @dataclass(frozen=True)
@@ -148,39 +131,8 @@ def seed_deal(db: Database, world: World, units: int) -> tuple[World, int]:
         return World(world.sku, world.tokens, world.stock_id, item), deal.id
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "YC_DATABASE_URL": url, "YC_LOG_LEVEL": "WARNING", "YC_DB_POOL_SIZE": "20"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "yellowcart.asgi:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(WORKERS),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    proc = subprocess.Popen(cmd, env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError("server did not start")
+    return harness.start_server(url, port, workers=WORKERS, wait_seconds=60, YC_DB_POOL_SIZE="20")
 
 
 WRK_SCRIPT = """
@@ -320,7 +272,7 @@ def check_deal(db: Database, deal_id: int, units: int) -> dict[str, Any]:
 
 def run_once(deal: bool) -> dict[str, Any]:
     """One sale on its own scratch database and server: plain, or through a running live deal."""
-    name, url = scratch_database()
+    name, url = harness.scratch_database()
     proc = None
     try:
         db = Database(url, pool_size=5, max_overflow=0)
@@ -329,7 +281,7 @@ def run_once(deal: bool) -> dict[str, Any]:
         deal_id = None
         if deal:
             world, deal_id = seed_deal(db, world, UNITS)
-        port = free_port()
+        port = harness.free_port()
         proc = start_server(url, port)
         client = "wrk" if shutil.which("wrk") else "httpx"
         if client == "wrk":
@@ -353,7 +305,7 @@ def run_once(deal: bool) -> dict[str, Any]:
         if proc is not None:
             proc.terminate()
             proc.wait(timeout=30)
-        drop_database(name)
+        harness.drop_database(name)
     return {
         "mode": "deal" if deal else "plain",
         "client": client,

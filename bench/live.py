@@ -27,9 +27,7 @@ import json
 import os
 import re
 import resource
-import socket
 import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -37,9 +35,9 @@ from typing import Any, cast
 
 import httpx
 import uvloop
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
+import harness
 from yellowcart.auth.models import Role
 from yellowcart.auth.service import create_token, create_user
 from yellowcart.catalog.models import Category, Product, ProductStatus, Variant
@@ -49,7 +47,6 @@ from yellowcart.inventory.models import Stock, Warehouse, WarehouseOperator
 from yellowcart.migrate import upgrade
 from yellowcart.sellers.models import Seller, SellerStatus
 
-ADMIN_URL = os.environ.get("YC_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 VIEWERS = int(os.environ.get("YC_BENCH_VIEWERS", "5000"))
 SHOPPERS = int(os.environ.get("YC_BENCH_SHOPPERS", "2000"))
 UNITS = int(os.environ.get("YC_BENCH_UNITS", "500"))
@@ -58,7 +55,7 @@ WORKERS = int(os.environ.get("YC_BENCH_WORKERS", "2"))
 #: another uvicorn on the same database, as a load balancer would route /stream), sharing via NOTIFY.
 STREAM_WORKERS = int(os.environ.get("YC_BENCH_STREAM_WORKERS", "0"))
 SAMPLE = 200  # viewers whose every update is checked against every sale (sale-to-viewer delay)
-HOST = "127.0.0.1"
+HOST = harness.HOST
 ADDRESS = {"name": "Live Buyer", "line1": "1 Market St", "city": "San Francisco", "state": "CA", "zip": "94105"}
 
 TS = re.compile(rb'"ts":([0-9.]+)')
@@ -67,28 +64,6 @@ REMAINING = re.compile(rb'"remaining":(\d+)')
 
 
 # ---- world ---------------------------------------------------------------------------------------
-
-
-def scratch_database() -> tuple[str, str]:
-    name = f"yc_bench_live_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return name, make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(name: str) -> None:
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -140,27 +115,8 @@ def seed(db: Database) -> tuple[str, list[str], str]:
 
 
 def start_server(url: str, port: int, workers: int, **extra: str) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "YC_DATABASE_URL": url,
-        "YC_LOG_LEVEL": "WARNING",
-        "YC_DB_POOL_SIZE": "15",
-        "YC_DB_MAX_OVERFLOW": "10",
-        "YC_FEED_WARMUP": "false",
-        **extra,
-    }
-    cmd = [sys.executable, "-m", "uvicorn", "yellowcart.asgi:app", "--host", HOST, "--port", str(port)]
-    cmd += ["--workers", str(workers), "--log-level", "warning", "--no-access-log", "--backlog", "8192"]
-    proc = subprocess.Popen(cmd, env=env)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://{HOST}:{port}/v1/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    proc.terminate()
-    raise RuntimeError("server did not start")
+    env = {"YC_DB_POOL_SIZE": "15", "YC_DB_MAX_OVERFLOW": "10", "YC_FEED_WARMUP": "false", **extra}
+    return harness.start_server(url, port, workers=workers, backlog=8192, **env)
 
 
 def host_api(world: World, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -452,17 +408,17 @@ async def run(db: Database, world: World) -> dict[str, Any]:
 def main() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # 7,000 sockets here, as many in the server
-    name, url = scratch_database()
+    name, url = harness.scratch_database("yc_bench_live")
     proc = streams = None
     try:
         db = Database(url, pool_size=5, max_overflow=0)
         upgrade(db)
         sku, tokens, host_token = seed(db)
-        port = free_port()
+        port = harness.free_port()
         proc = start_server(url, port, WORKERS)
         world = World(port, host_token, tokens, sku, stream_port=port)
         if STREAM_WORKERS:
-            world.stream_port = free_port()
+            world.stream_port = harness.free_port()
             small = {"YC_DB_POOL_SIZE": "5", "YC_DB_MAX_OVERFLOW": "5", "YC_INLINE_WORKER": "false"}
             streams = start_server(url, world.stream_port, STREAM_WORKERS, **small)
         open_room(db, world)
@@ -492,7 +448,7 @@ def main() -> None:
                     server.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     server.kill()
-        drop_database(name)
+        harness.drop_database(name)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
