@@ -1,7 +1,8 @@
 """Buying through a live deal: what checkout calls.
 
 1. ``offer``: the deal exists, belongs to the room the shopper is in, the room is on air and the deal is
-   running (read in checkout's transaction; a clear 409 otherwise, before anything is written).
+   running (read in checkout's transaction; a clear 409 otherwise, before anything is written). A deal
+   without a room (a flash deal) is bought without a ``room_id``, and a room's deal never without one.
 2. ``claim``: ONE conditional statement takes the units from the deal's ``remaining`` (only while it
    runs and before ``ends_at``) and counts them for the shopper (the counter's CHECK refuses passing
    the limit, so the whole statement fails); then the units are split off the deal's set-aside into
@@ -67,7 +68,7 @@ _REFUSALS: dict[deal_rules.Refusal, type[Conflict]] = {
 @dataclass(frozen=True, slots=True)
 class Offer:
     deal_id: int
-    room_id: int
+    room_id: int | None  # None: a flash deal (no room)
     variant_id: int
     sku: str
     price_cents: int
@@ -88,20 +89,26 @@ def _refuse(deal: LiveDeal, now: dt.datetime) -> Conflict:
     return _REFUSALS[why](f"Deal {deal.id}: {why.value.replace('_', ' ')}.", deal_id=deal.id, remaining=deal.remaining)
 
 
-def offer(session: Session, *, deal_id: int, room_id: int, sku: str, quantity: int, now: dt.datetime) -> Offer:
-    """The deal price for ``sku`` in ``room_id`` right now, or the 409 that explains why not."""
+def offer(session: Session, *, deal_id: int, room_id: int | None, sku: str, quantity: int, now: dt.datetime) -> Offer:
+    """The deal price for ``sku`` in ``room_id`` right now, or the 409 that explains why not. A flash
+    deal (no room) is bought with ``room_id`` None; a room's deal only with its room."""
     deal = session.get(LiveDeal, deal_id)
     if deal is None:
         raise DealNotFound(f"Deal {deal_id} does not exist.", deal_id=deal_id)
+    if deal.room_id is None and room_id is not None:
+        raise DealNotInRoom(
+            f"Deal {deal_id} is a flash deal, not a live room's: buy it without room_id.", deal_id=deal_id
+        )
     if deal.room_id != room_id:
         raise DealNotInRoom(f"Deal {deal_id} is only valid in its own live room.", deal_id=deal_id)
     if deal.sku != sku:
         raise InvalidInput(f"Deal {deal_id} is for SKU {deal.sku}, not {sku}.", field="items", deal_id=deal_id)
-    room = session.get(Content, room_id)
-    if room is not None and room.live_state is LiveState.ENDED:
-        raise DealEnded(f"Live room {room_id} has ended, and its deals with it.", deal_id=deal_id)
-    if room is None or room.live_state is not LiveState.LIVE:
-        raise DealNotInRoom(f"Live room {room_id} is not on air.", deal_id=deal_id)
+    if room_id is not None:
+        room = session.get(Content, room_id)
+        if room is not None and room.live_state is LiveState.ENDED:
+            raise DealEnded(f"Live room {room_id} has ended, and its deals with it.", deal_id=deal_id)
+        if room is None or room.live_state is not LiveState.LIVE:
+            raise DealNotInRoom(f"Live room {room_id} is not on air.", deal_id=deal_id)
     if not deal_rules.buyable(deal.status.value, ends_at=deal.ends_at, now=now) or deal.remaining < quantity:
         raise _refuse(deal, now)
     if deal.per_shopper_limit is not None and quantity > deal.per_shopper_limit:
@@ -294,7 +301,7 @@ def record(session: Session, *, claims: Sequence[Claim], orders: Sequence[Order]
 class Bought:
     sku: str
     deal_id: int
-    room_id: int
+    room_id: int | None
     quantity: int
     unit_price_cents: int
     was_cents: int

@@ -1,6 +1,8 @@
 """The deals' clock and reactions: the periodic job (``yellowcart jobs live-deals`` and the worker)
 starts scheduled deals whose time came while their room is on air and ends deals whose countdown ran
 out; outbox handlers end a room's deals when the room ends and give a cancelled order's deal units back.
+Deals without a room (flash deals, ``promotions.flash``) start at ``starts_at`` with no room to wait
+for, and end at ``ends_at`` or as soon as they sold out.
 
 Every step is idempotent (a deal's state moves under its row lock; a purchase is returned once), so a
 rerun, a second worker, or a redelivered event changes nothing. Each deal is handled in its own
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import structlog
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from yellowcart.content.models import Content, LiveState
@@ -39,24 +41,39 @@ class DealRun:
 
 
 def _due(session: Session, now: dt.datetime) -> list[tuple[int, deal_rules.Action]]:
+    roomless_sold_out = and_(LiveDeal.room_id.is_(None), LiveDeal.remaining == 0)
     rows = session.execute(
-        select(LiveDeal.id, LiveDeal.status, LiveDeal.starts_at, LiveDeal.ends_at, Content.live_state)
-        .join(Content, Content.id == LiveDeal.room_id)
+        select(
+            LiveDeal.id,
+            LiveDeal.status,
+            LiveDeal.starts_at,
+            LiveDeal.ends_at,
+            LiveDeal.room_id,
+            LiveDeal.remaining,
+            Content.live_state,
+        )
+        .outerjoin(Content, Content.id == LiveDeal.room_id)
         .where(
             LiveDeal.status.in_(OPEN),
-            or_(LiveDeal.starts_at <= now, LiveDeal.ends_at <= now, Content.live_state == LiveState.ENDED),
+            or_(
+                LiveDeal.starts_at <= now,
+                LiveDeal.ends_at <= now,
+                Content.live_state == LiveState.ENDED,
+                roomless_sold_out,
+            ),
         )
         .order_by(LiveDeal.id)
     ).all()
     due = []
-    for deal_id, status, starts_at, ends_at, live_state in rows:
+    for deal_id, status, starts_at, ends_at, room_id, remaining, live_state in rows:
         action = deal_rules.job_action(
             status.value,
             starts_at=starts_at,
             ends_at=ends_at,
-            room_live=live_state is LiveState.LIVE,
+            room_live=room_id is None or live_state is LiveState.LIVE,
             room_ended=live_state is LiveState.ENDED,
             now=now,
+            sold_out=room_id is None and remaining == 0,
         )
         if action is not None:
             due.append((int(deal_id), action))
@@ -78,6 +95,18 @@ def _start(db: Database, deal_id: int, now: dt.datetime) -> bool:
         return False
 
 
+def _end_reason(session: Session, deal_id: int, now: dt.datetime) -> str:
+    """Why the job ends a deal: its room ended, its countdown ran out, or (a flash deal) it sold out."""
+    ends_at, live_state = session.execute(
+        select(LiveDeal.ends_at, Content.live_state)
+        .outerjoin(Content, Content.id == LiveDeal.room_id)
+        .where(LiveDeal.id == deal_id)
+    ).one()
+    if live_state is LiveState.ENDED:
+        return "room_ended"
+    return "expired" if ends_at <= now else "sold_out"
+
+
 def run_live_deals(db: Database, *, now: dt.datetime) -> DealRun:
     with db.transaction() as session:
         due = _due(session, now)
@@ -91,13 +120,7 @@ def run_live_deals(db: Database, *, now: dt.datetime) -> DealRun:
                     run.cancelled.append(deal_id)
                 continue
             with db.transaction() as session:
-                room_over = session.scalar(
-                    select(Content.live_state)
-                    .join(LiveDeal, LiveDeal.room_id == Content.id)
-                    .where(LiveDeal.id == deal_id)
-                )
-                reason = "room_ended" if room_over is LiveState.ENDED else "expired"
-                deal = deals.end_deal(session, deal_id=deal_id, reason=reason, now=now)
+                deal = deals.end_deal(session, deal_id=deal_id, reason=_end_reason(session, deal_id, now), now=now)
             (run.ended if deal.status is DealStatus.ENDED else run.cancelled).append(deal_id)
         except Exception as exc:  # keep going: the next run retries this deal
             log.warning("live_deals.job_failed", deal_id=deal_id, error=f"{type(exc).__name__}: {exc}")

@@ -94,17 +94,26 @@ def refusal(status: str, *, ends_at: dt.datetime, now: dt.datetime) -> Refusal:
 
 
 def job_action(
-    status: str, *, starts_at: dt.datetime, ends_at: dt.datetime, room_live: bool, room_ended: bool, now: dt.datetime
+    status: str,
+    *,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    room_live: bool,
+    room_ended: bool,
+    now: dt.datetime,
+    sold_out: bool = False,
 ) -> Action | None:
     """What the periodic job does with a deal now. A scheduled deal starts only while its room is on
-    air (a deal outside the room is meaningless); one whose time passed, or whose room ended, never ran."""
+    air (a deal outside the room is meaningless); one whose time passed, or whose room ended, never ran.
+    ``sold_out``: a running deal with nothing left that ends at once (flash deals, which have no room
+    and are passed ``room_live=True``)."""
     if status == "scheduled":
         if room_ended or ends_at <= now:
             return Action.CANCEL
         if starts_at <= now and room_live:
             return Action.START
         return None
-    if status == "running" and (ends_at <= now or room_ended):
+    if status == "running" and (ends_at <= now or room_ended or sold_out):
         return Action.END
     return None
 

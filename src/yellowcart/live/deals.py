@@ -225,16 +225,18 @@ def carve(session: Session, *, deal: LiveDeal, quantity: int, partial: bool) -> 
 def start_deal(session: Session, *, deal_id: int, now: dt.datetime) -> LiveDeal:
     """Scheduled -> running: the room must be on air and the SKU must have the units, which are set
     aside now (all or nothing: InsufficientStock leaves the deal scheduled). Starting keeps the
-    deal's length. Starting a running deal changes nothing."""
+    deal's length. Starting a running deal changes nothing. A deal without a room (a flash deal) has
+    no room to check and keeps its window: it ends at ``ends_at`` however late it started."""
     deal = lock_deal(session, deal_id)
     if deal.status is DealStatus.RUNNING:
         return deal
     if deal.status is not DealStatus.SCHEDULED:
         raise DealOver(f"Deal {deal_id} is {deal.status.value}.", status=deal.status.value)
-    room = session.get(Content, deal.room_id)
-    if room is None or room.live_state is not LiveState.LIVE:
-        raise RoomNotLive("A deal runs only while its room is on air.")
-    deal.starts_at, deal.ends_at = deal_rules.shifted(deal.starts_at, deal.ends_at, now)
+    if deal.room_id is not None:
+        room = session.get(Content, deal.room_id)
+        if room is None or room.live_state is not LiveState.LIVE:
+            raise RoomNotLive("A deal runs only while its room is on air.")
+        deal.starts_at, deal.ends_at = deal_rules.shifted(deal.starts_at, deal.ends_at, now)
     with session.begin_nested():  # a shortfall undoes the rows it already set aside
         carve(session, deal=deal, quantity=deal.quantity, partial=False)
     deal.status, deal.started_at, deal.remaining = DealStatus.RUNNING, now, deal.quantity

@@ -32,7 +32,7 @@ def watch_sales(live: LiveRooms, db: Database) -> None:
 
     def after_flush(session: Session, _context: object) -> None:
         for row in session.new:
-            if isinstance(row, DealPurchase):
+            if isinstance(row, DealPurchase) and row.room_id is not None:  # flash deals have no room
                 live.changed_after_commit(session, row.room_id, "orders")
 
     event.listen(db.sessions, "after_flush", after_flush)

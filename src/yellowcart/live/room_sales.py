@@ -79,4 +79,5 @@ def sales_by_product(session: Session, *, room_id: int) -> list[ProductSales]:
 
 def rooms_of_order(session: Session, *, order_id: int) -> set[int]:
     """The rooms whose deals an order bought through."""
-    return set(session.scalars(select(DealPurchase.room_id).where(DealPurchase.order_id == order_id).distinct()))
+    rooms = select(DealPurchase.room_id).where(DealPurchase.order_id == order_id, DealPurchase.room_id.is_not(None))
+    return {int(r) for r in session.scalars(rooms.distinct()) if r is not None}
