@@ -1,0 +1,1 @@
+"""The audit log of privileged actions and API rate limits."""
