@@ -7,25 +7,29 @@ OpenAPI schema: they are not API, and the API fuzz tests must not walk them.
 
 from __future__ import annotations
 
+import re
 import zlib
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlalchemy import select
 
 from yellowcart import __version__
+from yellowcart.auth.models import User
 from yellowcart.catalog import service as catalog
 from yellowcart.catalog.models import Category
 from yellowcart.catalog.schemas import MAX_ID
 from yellowcart.errors import InvalidInput, NotFound
 from yellowcart.http import Db, decode_cursor, encode_cursor
 from yellowcart.money import format_usd
-from yellowcart.web import status, views
+from yellowcart.web import session, status, views
 
 PAGE_SIZE = 24
 _HERE = Path(__file__).parent
@@ -50,20 +54,69 @@ def age(seconds: int | None) -> str:
     return f"{max(seconds, 0)} s"
 
 
+def percent(rate: Any) -> str:
+    """A tax rate as people read it: "0.088750" -> "8.875%"."""
+    try:
+        value = (Decimal(str(rate)) * 100).normalize()
+    except InvalidOperation:
+        return str(rate)
+    return f"{value:f}%"
+
+
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(_HERE / "templates"), autoescape=True, undefined=StrictUndefined)
-    env.filters.update(usd=format_usd, age=age)
+    env.filters.update(usd=format_usd, age=age, percent=percent)
     env.globals.update(home_url=home_url, version=__version__)
     return env
 
 
-templates = Jinja2Templates(env=_environment())
+def _session_context(request: Request) -> dict[str, Any]:
+    """Every page: the navigation's user (from the signed cookie) and the session's CSRF token."""
+    found = session.read(request)
+    nav = (
+        found if found is not None and found.token and not getattr(request.state, "web_session_ended", False) else None
+    )
+    return {"nav_user": nav, "csrf": session.csrf_token(request), "path": request.url.path}
+
+
+templates = Jinja2Templates(env=_environment(), context_processors=[_session_context])
 
 
 def _render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
-    response.headers["Vary"] = "HX-Request, HX-Target"  # fragments and full pages share URLs
+    response.headers["Vary"] = "HX-Request, HX-Target, Cookie"  # fragments and full pages share URLs
+    if getattr(request.state, "web_session_ended", False):
+        session.signed_out(request, response)  # its token was revoked or expired: drop it
+    else:
+        session.save_if_new(request, response)
     return response
+
+
+def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    """A page of the web apps (shopper, seller centre, operations console): private, never cached."""
+    response = _render(request, name, context, status_code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def render_problem(request: Request, status_code: int, title: str, detail: str) -> HTMLResponse:
+    """An error as a page (the API's problem+json, for people)."""
+    return render(request, "problem.html", {"status": status_code, "title": title, "detail": detail}, status_code)
+
+
+def install(app: FastAPI) -> None:
+    """The web apps' answers to :mod:`session`'s exceptions: sign in first (a redirect), or a 403 page."""
+
+    async def sign_in_first(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, session.SignInRequired)
+        return RedirectResponse(f"/signin?{urlencode({'next': exc.next_url})}", status_code=303)
+
+    async def forbidden(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, session.PageForbidden)
+        return render_problem(request, 403, exc.title, exc.detail)
+
+    app.add_exception_handler(session.SignInRequired, sign_in_first)
+    app.add_exception_handler(session.PageForbidden, forbidden)
 
 
 def _not_found(request: Request, what: str) -> HTMLResponse:
@@ -126,18 +179,29 @@ def _product_id(ref: str) -> int | None:
     return value if 1 <= value <= MAX_ID else None
 
 
+_ZIP = re.compile(r"^\d{5}$")
+
+
 @router.get("/products/{ref}", response_class=HTMLResponse)
-def product_page(request: Request, ref: str, db: Db) -> HTMLResponse:
+def product_page(request: Request, ref: str, db: Db, user: session.MaybeUser, zip: str = "") -> HTMLResponse:
+    """Public; a signed-in shopper also gets the add-to-cart form and the delivery date for their ZIP."""
     product_id = _product_id(ref)
     if product_id is None:
         return _not_found(request, "product")
-    with db.transaction() as session:
+    with db.transaction() as db_session:
         try:
-            listing = catalog.get_product(session, principal=None, product_id=product_id)
+            listing = catalog.get_product(db_session, principal=None, product_id=product_id)
         except NotFound:
             return _not_found(request, "product")
-        view = views.product_view(session, listing, catalog.list_categories(session))
-    return _render(request, "product.html", {"p": view})
+        view = views.product_view(db_session, listing, catalog.list_categories(db_session))
+        if not _ZIP.match(zip) and user is not None:
+            zip = db_session.scalar(select(User.home_zip).where(User.id == user.user_id)) or ""
+        delivery = views.delivery(db_session, product_id, zip) if _ZIP.match(zip) and view.closed_loop else None
+    context = {"p": view, "user": user, "delivery": delivery, "zip": zip if _ZIP.match(zip) else ""}
+    response = _render(request, "product.html", context)
+    if user is not None:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # ---- operations -----------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ from yellowcart.catalog.service import Listing
 from yellowcart.db import utcnow
 from yellowcart.inventory import service as inventory
 from yellowcart.money import format_usd
+from yellowcart.promotions import showing
+from yellowcart.promotions.schemas import ProductPromotionsOut
 from yellowcart.redirect.cutover_state import links_open_for_seller
 
 PLACEHOLDER_IMAGE = "/static/demo/placeholder.svg"
@@ -96,6 +98,7 @@ class ProductView:
     store_link_ended: bool  # a redirect listing after its market's cutover: no link out any more
     images: list[str]
     buy_sku: str | None  # the SKU the "buy in the app" example uses: the first one in stock
+    promotions: ProductPromotionsOut | None = None  # running promotions, as an anonymous visitor sees them
 
 
 def safe_url(url: Any) -> str | None:
@@ -194,4 +197,44 @@ def product_view(
         store_link_ended=product.selling_mode is SellingMode.REDIRECT and not links_open,
         images=_images(product.media) or [PLACEHOLDER_IMAGE],
         buy_sku=next((r.sku for r in rows if r.available > 0), rows[0].sku if rows else None),
+        promotions=_promotions(session, listing, now or utcnow()),
     )
+
+
+def _promotions(session: Session, listing: Listing, now: dt.datetime) -> ProductPromotionsOut | None:
+    """The page's promotions (one query): the browser sends no token, so as anonymous visitors see them."""
+    product = listing.product
+    cheapest = _cheapest([v for v in product.variants if v.is_active])
+    if cheapest is None or not product.selling_mode.closed_loop:
+        return None
+    facts = showing.ProductFacts(
+        product.id,
+        product.seller_id,
+        listing.category.path,
+        str(product.selling_mode),
+        cheapest.id,
+        cheapest.price_cents,
+        cheapest.supply_price_cents,
+    )
+    shown = showing.annotate_one(facts, showing.load(session, seller_ids=[product.seller_id], shopper_id=None, now=now))
+    return None if shown.empty else shown
+
+
+def delivery(session: Session, product_id: int, zip_code: str, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The product page's delivery line for a ZIP: the date and speed, or why nothing can be promised."""
+    from yellowcart.catalog.models import Product
+    from yellowcart.errors import InvalidInput
+    from yellowcart.fulfillment import service as fulfillment
+
+    product = session.get(Product, product_id)
+    if product is None:
+        return {"zip": zip_code, "date": None, "reason": "not found"}
+    try:
+        promise, reason = fulfillment.product_promise(
+            session, product=product, ship_to_zip=zip_code, now=now or utcnow()
+        )
+    except InvalidInput as err:
+        return {"zip": zip_code, "date": None, "reason": err.detail}
+    if promise is None:
+        return {"zip": zip_code, "date": None, "reason": str(reason or "no promise").replace("_", " ")}
+    return {"zip": zip_code, "date": promise.delivery_date, "level": promise.level.value.replace("_", " ")}
