@@ -37,8 +37,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy src
 
+# Two workers (pytest-xdist): the suite is mostly waiting on databases and sockets, and CI has 2 cores.
+# `make pytest WORKERS=0` runs it in one process.
+WORKERS ?= 2
 pytest: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(if $(filter 0,$(WORKERS)),,-n $(WORKERS))
 
 test: lint typecheck pytest
 

@@ -15,6 +15,10 @@ from sqlalchemy import text
 
 from yellowcart import __version__, logs
 from yellowcart.analytics.api import router as analytics_router
+from yellowcart.audit.api import router as audit_router
+from yellowcart.audit.ratelimit import RateLimit
+from yellowcart.audit.throttle import LoginGuard
+from yellowcart.audit.trail import AuditTrail
 from yellowcart.auth.api import router as auth_router
 from yellowcart.bootstrap import Container, bootstrap
 from yellowcart.catalog.api import router as catalog_router
@@ -41,17 +45,26 @@ from yellowcart.ledger.settlement_api import router as settlement_router
 from yellowcart.live.deal_api import router as live_deals_router
 from yellowcart.live.room_api import router as live_rooms_router
 from yellowcart.orders.api import router as orders_router
+from yellowcart.privacy.api import router as privacy_router
+from yellowcart.promotions.analytics_api import router as promotion_analytics_router
+from yellowcart.promotions.api import router as promotions_router
 from yellowcart.redirect.api import router as redirect_router
 from yellowcart.redirect.cutover_api import router as cutover_router
 from yellowcart.redirect.public import router as redirect_public_router
 from yellowcart.returns.api import router as returns_router
+from yellowcart.risk.cases_api import router as risk_cases_router
+from yellowcart.risk.context import ContextMiddleware
+from yellowcart.risk.signals import token_uses
+from yellowcart.risk.signals_api import router as risk_signals_router
 from yellowcart.sellers.api import router as sellers_router
 from yellowcart.sellers.onboarding_api import router as onboarding_router
 from yellowcart.settings import Settings, get_settings
 from yellowcart.support.admin_api import router as support_admin_router
 from yellowcart.support.api import router as support_router
 from yellowcart.web.pages import STATIC_FILES
+from yellowcart.web.pages import install as install_web_pages
 from yellowcart.web.pages import router as pages_router
+from yellowcart.web.shop import router as shop_router
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
@@ -81,11 +94,16 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         lifespan=lifespan,
     )
     app.state.container = container
+    app.add_middleware(AuditTrail)  # innermost: it sees the resolved caller (yellowcart.audit.trail)
+    app.add_middleware(LoginGuard, settings=settings)
     app.add_middleware(EdgeGuard)
+    app.add_middleware(RateLimit, settings=settings)  # before bodies are read: a 429 costs next to nothing
+    app.add_middleware(ContextMiddleware, after=token_uses)  # risk: request context, token uses
     app.add_middleware(Metrics)
     install_error_handlers(app)
     for router in (
         auth_router,
+        audit_router,
         catalog_router,
         catalog_import_router,
         mode_router,
@@ -104,6 +122,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         returns_router,
         support_router,
         support_admin_router,
+        risk_cases_router,
+        risk_signals_router,
+        promotions_router,
+        promotion_analytics_router,
         checkout_router,
         orders_router,
         ledger_router,
@@ -116,9 +138,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         live_deals_router,
         interactions_router,
         feed_router,
+        privacy_router,
     ):
         app.include_router(router)
     app.include_router(pages_router)
+    app.include_router(shop_router)  # the shopper's web app (yellowcart.web.shop)
+    install_web_pages(app)  # sign-in redirects and 403 pages for the web apps
     app.include_router(redirect_public_router)  # /r/{click_id} and the product page's store form
     app.mount("/static", STATIC_FILES, name="static")  # after pages_router: it answers /static/demo/*
 

@@ -26,9 +26,13 @@ from yellowcart.ledger import handlers as ledger_handlers
 from yellowcart.live import deal_jobs, room_handlers
 from yellowcart.live.room_hubs import LiveRooms
 from yellowcart.orders import service as orders
+from yellowcart.privacy import jobs as privacy_jobs
+from yellowcart.promotions import handlers as promotion_handlers
+from yellowcart.promotions import jobs as promotion_jobs
 from yellowcart.returns.jobs import ReturnRun, run_return_jobs
 from yellowcart.returns.policy import Policy as ReturnPolicy
 from yellowcart.returns.service import Config as ReturnsConfig
+from yellowcart.risk import jobs as risk_jobs
 from yellowcart.sellers import assessment as onboarding_assessment
 from yellowcart.sellers import handlers as onboarding_handlers
 from yellowcart.settings import Settings
@@ -96,7 +100,7 @@ class Container:
         )
 
     def run_return_jobs(self, now: dt.datetime | None = None) -> ReturnRun:
-        """Periodic job: unanswered return requests (approve or escalate), the refund SLA."""
+        """Periodic job: unanswered return requests (approve or escalate), the refund SLA, order completion."""
         return run_return_jobs(
             self.db, provider=self.provider, now=now or utcnow(), config=self.returns_config(), carrier=self.carrier
         )
@@ -161,6 +165,7 @@ def bootstrap(
     ledger_handlers.register(bus)
     creator_handlers.register(bus, window=dt.timedelta(days=settings.creator_attribution_days))
     onboarding_handlers.register(bus)
+    promotion_handlers.register(bus)
     live = LiveRooms.create(settings, db)
     room_handlers.register(bus, live)
     room_handlers.watch_sales(live, db)
@@ -187,7 +192,12 @@ def bootstrap(
             onboarding_assessment.daily_job(db),
             live.sweep,
             deal_jobs.periodic(db),
+            promotion_jobs.periodic(db),
             container.support.periodic,
+            risk_jobs.periodic(
+                db, every_seconds=settings.risk_job_every_seconds, retention_days=settings.risk_retention_days
+            ),
+            privacy_jobs.periodic(db),
         ],
     )
     return container

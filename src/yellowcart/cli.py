@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from yellowcart.audit import log as audit_log
 from yellowcart.auth import service as auth
 from yellowcart.auth.models import Role
 from yellowcart.db import Database
@@ -148,12 +149,16 @@ def sla_jobs() -> None:
 
 @jobs_app.command("returns")
 def return_jobs() -> None:
-    """Approve return requests nobody answered within 48 h (escalate flagged ones to operators once)
-    and refund returns received 5 business days ago and still not refunded. Idempotent."""
+    """Approve return requests nobody answered within 48 h (escalate flagged ones to operators once),
+    refund returns received 5 business days ago and still not refunded, and complete orders whose
+    return window closed with no open return. Idempotent."""
     from yellowcart.bootstrap import bootstrap
 
     run = bootstrap(get_settings()).run_return_jobs()
-    console.print(f"approved {len(run.approved)}, escalated {len(run.escalated)}, refunded {len(run.refunded)}")
+    console.print(
+        f"approved {len(run.approved)}, escalated {len(run.escalated)}, refunded {len(run.refunded)}, "
+        f"orders completed {len(run.completed)}"
+    )
 
 
 @jobs_app.command("support")
@@ -183,6 +188,17 @@ def live_deals_job() -> None:
     console.print(f"started {len(run.started)}, ended {len(run.ended)}, cancelled {len(run.cancelled)}")
 
 
+@jobs_app.command("promotions")
+def promotions_job() -> None:
+    """End promotions whose window passed or whose budget or total limit is used up, start flash deals
+    whose window began (setting their units aside) and end those that sold out. Idempotent."""
+    from yellowcart.db import utcnow
+    from yellowcart.promotions.jobs import run
+
+    done = run(_db(), utcnow())
+    console.print(f"ended {len(done.ended)} promotions, started {len(done.deals_started)} flash deals")
+
+
 @jobs_app.command("live-viewers")
 def live_viewers_job() -> None:
     """Close live room visits whose heartbeats stopped (tabs closed), at their last heartbeat, and tell
@@ -208,12 +224,22 @@ def seller_applications_job() -> None:
 
 @app.command()
 def train(
+    what: Annotated[
+        str, typer.Argument(help="feed (default), or risk: the anomaly model over accounts' risk features.")
+    ] = "feed",
     if_missing: Annotated[
         bool, typer.Option("--if-missing", help="Do nothing if the feed's engines are already trained.")
     ] = False,
 ) -> None:
-    """Learn the feed's models from the interaction log; the new version is served once committed."""
+    """Learn the feed's models from the interaction log (or, with ``risk``, the risk anomaly model); the
+    new version is served once committed."""
     from sqlalchemy import select
+
+    if what == "risk":
+        _train_risk(_db())
+        return
+    if what != "feed":
+        raise typer.BadParameter("train feed or train risk", param_hint="WHAT")
 
     from yellowcart.feed.engines import ENGINES_KIND
     from yellowcart.feed.models import ModelVersion
@@ -254,6 +280,39 @@ def _train(db: Database) -> None:
         console.print(f"[green]ranker version {ranker.id} active[/green]: {ranker.stats}")
     else:
         console.print(f"ranker did not beat the blend on held-out shoppers; not activated: {ranker.stats}")
+
+
+def _train_risk(db: Database) -> None:
+    from rich.progress import Progress
+
+    from yellowcart.db import utcnow
+    from yellowcart.risk.anomaly import train as train_risk
+
+    with Progress(console=console) as progress:
+        task = progress.add_task("training", total=4)
+
+        def step(label: str) -> None:
+            progress.update(task, description=label, advance=1)
+
+        version = train_risk(db, now=utcnow(), step=step)
+        progress.update(task, completed=4, description="done")
+    if version is None:
+        console.print("risk: too few accounts with recent signals to learn from; no model stored")
+    else:
+        console.print(f"[green]risk anomaly version {version.id} active[/green]: {version.stats['accounts']}")
+
+
+@jobs_app.command("risk")
+def risk_job() -> None:
+    """Assess accounts with risk signals in the last 24 hours (remember each assessment for the hot-path
+    checks, open or update a case above allow) and delete signals past retention. Idempotent."""
+    from yellowcart.db import utcnow
+    from yellowcart.risk.jobs import run
+
+    days = get_settings().risk_retention_days
+    done = run(_db(), utcnow(), retention=dt.timedelta(days=days))
+    console.print(f"assessed {done.assessed}, flagged {len(done.flagged)}, cases {done.cases}, "
+                  f"signals deleted {done.deleted_signals}")  # fmt: skip
 
 
 @eval_app.command("multibehavior")
@@ -346,6 +405,10 @@ def users_create(
             seller_id=seller_id,
             password=password,
         )
+        detail = {"role": user.role.value, "seller_id": user.seller_id}
+        audit_log.record_command(
+            session, action="cli.users.create", subject_kind="user", subject_id=user.id, detail=detail
+        )
         console.print(f"user {user.id} {user.email} ({user.role.value})")
 
 
@@ -365,6 +428,10 @@ def tokens_create(
         if user is None:
             raise typer.BadParameter(f"no user {email}")
         token, _ = auth.create_token(session, user_id=user.id, name=name, ttl=dt.timedelta(days=days) if days else None)
+        detail = {"label": name, "days": days}
+        audit_log.record_command(
+            session, action="cli.tokens.create", subject_kind="user", subject_id=user.id, detail=detail
+        )
     console.print(token, soft_wrap=True)
 
 
@@ -418,6 +485,11 @@ def settle(
     except (ValueError, DomainError) as exc:
         raise typer.BadParameter(str(exc), param_hint="--period") from exc
     paid = sum(cents for _, cents, _ in run.payouts)
+    with _db().transaction() as session:
+        detail = {"adapter": adapter, "payouts": len(run.payouts), "paid_cents": paid}
+        audit_log.record_command(
+            session, action="cli.settle", subject_kind="period", subject_id=chosen.label, detail=detail
+        )
     console.print(
         f"period {chosen.label}: {run.statements} statements closed ({run.already_closed} already), "
         f"{len(run.payouts)} payouts {format_usd(paid)}, netted {format_usd(run.netted_cents)}"

@@ -18,9 +18,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from yellowcart.errors import PROBLEM_JSON
 
 MAX_BODY_BYTES = 1_048_576
-#: File uploads (catalogue imports) may be larger: their route enforces its own limit (20 MB) below this.
+#: File uploads (catalogue imports, risk appeal documents) may be larger: their routes enforce their own limits.
 MAX_UPLOAD_BYTES = 21 * 1_048_576
-UPLOAD_PATHS = re.compile(r"^/v1/sellers/[^/]+/imports/[^/]+$")
+UPLOAD_PATHS = re.compile(r"^/v1/sellers/[^/]+/imports/[^/]+$|^/v1/me/risk-actions/[^/]+/appeals$")
+#: Binary documents (PDF, images) hold NUL bytes as content; their route refuses NUL in its text fields itself.
+BINARY_UPLOAD_PATHS = re.compile(r"^/v1/me/risk-actions/[^/]+/appeals$")
 
 
 async def _reply(send: Send, status: int, code: str, detail: str, path: str) -> None:
@@ -77,7 +79,7 @@ class EdgeGuard:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if b"\\u0000" in body or b"\x00" in body:
+        if (b"\\u0000" in body or b"\x00" in body) and not BINARY_UPLOAD_PATHS.match(path):
             await _reply(send, 422, "invalid_characters", "NUL characters are not allowed.", path)
             return
         await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from yellowcart.audit import log as audit_log
 from yellowcart.auth.models import Role
 from yellowcart.auth.service import Principal
 from yellowcart.bootstrap import Container
@@ -49,9 +50,9 @@ async def principal(
         raise Unauthorized("Send an API token as 'Authorization: Bearer <token>'.")
     app = await container(request)
     cached = app.tokens.get(credentials.credentials)
-    if cached is not None:
-        return cached
-    return await run_in_threadpool(_lookup_token, app, credentials.credentials)
+    who = cached if cached is not None else await run_in_threadpool(_lookup_token, app, credentials.credentials)
+    audit_log.note_caller(who)  # the audit trail records operators' writes (yellowcart.audit.trail)
+    return who
 
 
 async def optional_principal(

@@ -9,6 +9,8 @@ from typing import Any
 
 import structlog
 
+from yellowcart.privacy.log_redaction import redact_personal
+
 _SECRET_KEYS = re.compile(r"(token|password|secret|authorization|api_key|payment_method)", re.I)
 _TOKEN = re.compile(r"\b(yc|sk|rk|pk)_[A-Za-z0-9_\-]{8,}")
 
@@ -31,6 +33,7 @@ def configure(level: str = "INFO", json: bool = True) -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _redact,
+            redact_personal,  # e-mails, IPs, phone-like numbers, personal keys
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),

@@ -1,5 +1,6 @@
 """Imports every domain's models so ``Base.metadata`` is complete (Alembic, create_all, tests)."""
 
+from yellowcart.audit import models as audit_models
 from yellowcart.auth import models as auth_models
 from yellowcart.catalog import custody_models as custody_catalog_models
 from yellowcart.catalog import mode_models as catalog_mode_models
@@ -18,14 +19,19 @@ from yellowcart.ledger import models as ledger_models
 from yellowcart.live import deal_models as live_deal_models
 from yellowcart.live import room_models as live_room_models
 from yellowcart.orders import models as orders_models
+from yellowcart.privacy import models as privacy_models
+from yellowcart.promotions import models as promotions_models
 from yellowcart.redirect import models as redirect_models
 from yellowcart.returns import models as returns_models
+from yellowcart.risk import case_models as risk_case_models
+from yellowcart.risk import signal_models as risk_signal_models
 from yellowcart.sellers import models as sellers_models
 from yellowcart.support import models as support_models
 
 __all__ = [
     "Base",
     "OutboxEvent",
+    "audit_models",
     "auth_models",
     "catalog_mode_models",
     "catalog_models",
@@ -42,8 +48,12 @@ __all__ = [
     "live_deal_models",
     "live_room_models",
     "orders_models",
+    "privacy_models",
+    "promotions_models",
     "redirect_models",
     "returns_models",
+    "risk_case_models",
+    "risk_signal_models",
     "sellers_models",
     "support_models",
 ]

@@ -32,11 +32,24 @@ class Settings(BaseSettings):
         default=None,
         description="Signs the simulated carrier's tracking webhooks; unset: a random secret per process.",
     )
+    web_session_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs the web pages' session cookies; unset: a random secret per process (sign-ins then "
+        "end when the process restarts, and several API processes need the same value).",
+    )
     pii_hash_key: SecretStr | None = Field(
         default=None,
         description="Keys the HMAC-SHA256 of sellers' EINs and ID document numbers (stored instead of the "
         "numbers, so reuse across sellers can be found). Set it in production and never change it; unset: "
         "a random key per process (reuse is then only matched within one process's lifetime).",
+    )
+    trust_proxy: bool = Field(
+        default=False,
+        description="Behind our own proxy: the client IP is the first X-Forwarded-For hop (else the socket peer).",
+    )
+    risk_retention_days: int = Field(default=180, ge=1, description="Risk signals older than this are deleted.")
+    risk_job_every_seconds: float = Field(
+        default=600.0, ge=0, description="How often the worker assesses accounts with recent risk signals (0: never)."
     )
     inline_worker: bool = Field(default=True, description="Run the outbox worker inside the API process.")
     feed_warmup: bool = Field(
@@ -118,6 +131,41 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
+    redis_url: str | None = Field(
+        default=None, description="Redis for state shared by API processes (rate limits); unset: in process."
+    )
+    rate_limits_enabled: bool = Field(default=True, description="429 with Retry-After past the limits below.")
+    rate_limit_token_per_minute: int = Field(
+        default=1200, ge=0, description="Write requests per API token per minute, sustained (0: no limit)."
+    )
+    rate_limit_token_burst: int = Field(default=300, ge=1, description="Write requests a token may send at once.")
+    rate_limit_ip_per_minute: int = Field(
+        default=3000, ge=0, description="Write requests per client IP (IPv6: per /64) per minute (0: no limit)."
+    )
+    rate_limit_ip_burst: int = Field(default=600, ge=1, description="Write requests an IP may send at once.")
+    rate_limit_auth_per_minute: int = Field(
+        default=20, ge=0, description="Sign-ups and logins per client IP per minute (0: no limit)."
+    )
+    rate_limit_auth_burst: int = Field(default=10, ge=1, description="Sign-ups and logins an IP may send at once.")
+    rate_limit_exempt_networks: list[str] = Field(
+        default=["127.0.0.0/8", "::1/128"],
+        description="Clients here skip the per-IP limits (tokens are still limited): loopback by default, where "
+        "health checks, benchmarks and a local proxy without YC_TRUST_PROXY come from.",
+    )
+    rate_limit_redis_prefix: str = Field(default="yc:rl:", description="Key prefix of the limits in Redis.")
+    login_free_failures: int = Field(
+        default=5, ge=1, description="Failed logins for one account before each further one locks it for a while."
+    )
+    login_network_free_failures: int = Field(
+        default=50, ge=1, description="Failed logins from one network prefix (/24, /48) before it is locked out."
+    )
+    login_backoff_seconds: float = Field(
+        default=30.0, gt=0, description="First lockout; each further failure doubles it (exponential back-off)."
+    )
+    login_backoff_max_seconds: float = Field(default=3600.0, gt=0, description="The longest lockout.")
+    login_failure_memory_seconds: int = Field(
+        default=86_400, ge=60, description="Failures are forgotten this long after the last one."
+    )
     free_shipping_threshold_cents: int = 3500
     standard_shipping_cents: int = 599
     log_level: str = "INFO"

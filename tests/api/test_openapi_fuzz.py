@@ -43,7 +43,9 @@ def test_no_server_errors(case: schemathesis.Case, server: LiveServer, market: M
     headers = {"Authorization": f"Bearer {tokens[role]}"}
     if case.headers and "Authorization" in case.headers:
         headers = {}
-    response = case.call(base_url=server.base_url, headers=headers)
+    # A generous read timeout: this checks for 5xx, not speed (bench/ measures speed), and CI shares
+    # two cores between two test workers.
+    response = case.call(base_url=server.base_url, headers=headers, timeout=30)
     case.validate_response(response, checks=[not_a_server_error])
     if response.status_code >= 400:
         content_type = response.headers.get("content-type") or [""]

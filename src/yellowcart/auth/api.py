@@ -9,9 +9,12 @@ from fastapi import APIRouter
 from yellowcart.auth import service
 from yellowcart.auth.models import Role, User
 from yellowcart.auth.schemas import LoginIn, MeOut, SignupIn, TokenOut
+from yellowcart.db import utcnow
 from yellowcart.errors import InvalidInput, NotFound
 from yellowcart.geo import lookup_zip
 from yellowcart.http import Caller, Db
+from yellowcart.risk import checks as risk_checks
+from yellowcart.risk.context import current as risk_context
 
 router = APIRouter(prefix="/v1", tags=["auth"])
 LOGIN_TTL = dt.timedelta(days=30)
@@ -38,6 +41,7 @@ def signup(body: SignupIn, db: Db) -> TokenOut:
 def login(body: LoginIn, db: Db) -> TokenOut:
     with db.transaction() as session:
         token, user = service.login(session, email=body.email, password=body.password, ttl=LOGIN_TTL)
+        risk_checks.login(session, user_id=user.id, seller_id=user.seller_id, context=risk_context(), now=utcnow())
         return TokenOut(token=token, user_id=user.id, role=user.role)
 
 

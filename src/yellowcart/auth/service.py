@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from yellowcart.auth.models import ApiToken, Role, User
 from yellowcart.db import utcnow
 from yellowcart.errors import Conflict, InvalidInput, Unauthorized
+from yellowcart.risk import enforcement
 
 TOKEN_PREFIX = "yc_"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -102,6 +103,7 @@ def login(session: Session, *, email: str, password: str, ttl: dt.timedelta) -> 
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or not user.is_active or not verify_password(password, user.password_hash):
         raise Unauthorized("Email or password is wrong.")
+    enforcement.require_no_step_up(session, user_id=user.id, what="login")  # risk: 403 step_up_required
     clear, _ = create_token(session, user_id=user.id, name="login", ttl=ttl)
     return clear, user
 

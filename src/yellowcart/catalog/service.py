@@ -21,6 +21,7 @@ from yellowcart.catalog.schemas import MAX_VARIANTS, ProductIn, ProductPatch, Va
 from yellowcart.db import flush_guarded, utcnow
 from yellowcart.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from yellowcart.redirect.cutover_state import ensure_redirect_allowed
+from yellowcart.risk import enforcement
 from yellowcart.sellers.models import Seller, SellerStatus
 
 
@@ -288,6 +289,7 @@ def _check_seller_may_publish(seller: Seller) -> None:
 def create_product(session: Session, *, principal: Principal, draft: ProductIn) -> Listing:
     """A new product with its variants, all or nothing."""
     seller = _seller_for_new_product(session, principal, draft.seller_id)
+    enforcement.require_not_restricted(session, seller_id=seller.id, what="new listings")  # risk actions
     category = find_category(session, draft.category)
     skus = [v.sku for v in draft.variants]
     _ensure_skus_free(session, skus)

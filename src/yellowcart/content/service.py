@@ -16,6 +16,7 @@ from yellowcart.creators import showcase
 from yellowcart.db import utcnow
 from yellowcart.errors import Conflict, Forbidden, InvalidInput, NotFound
 from yellowcart.events import emit
+from yellowcart.risk import enforcement
 
 AUTHORS = frozenset({Role.CREATOR, Role.SELLER})
 
@@ -92,6 +93,10 @@ def update_content(session: Session, *, principal: Principal, content_id: int, p
         content.status = patch.status
     before = (content.live_state, content.pinned_product_id)
     if patch.live_state is not None:
+        if patch.live_state is LiveState.LIVE and content.live_state is not LiveState.LIVE:  # risk actions
+            enforcement.require_not_restricted(
+                session, seller_id=content.seller_id, user_id=content.owner_user_id, what="going live"
+            )
         _move_live(content, patch.live_state)
     if "pinned_product_id" in patch.model_fields_set:
         _pin(content, patch.pinned_product_id)

@@ -52,6 +52,7 @@ from yellowcart.demo.orders import OrderRows, OrderSimulator
 from yellowcart.demo.people import DEMO_LOGINS, People, build_people
 from yellowcart.demo.places import zip_picker
 from yellowcart.demo.plan import REFERENCE_DATE, Row, StockPlan, rng_for
+from yellowcart.demo.promotions import add_promotions
 from yellowcart.demo.stock import build_stock, build_warehouses
 from yellowcart.demo.taxonomy import CategoryRow, build_categories
 from yellowcart.errors import Conflict
@@ -143,6 +144,7 @@ def generate_market(
                 _advance_sequences(session)
         add_custody(db, reference)  # supply offers, a received consignment, a purchase order (demo/custody.py)
         add_onboarding(db, market.catalog.sellers, market.warehouses, seed=seed, reference=reference)  # applications
+        add_promotions(db, seed=seed, reference=reference)  # promotions, past orders' discounts (demo/promotions.py)
         add_affiliates(db, seed=seed, reference=reference)  # programme, rates, showcases, attribution
     backfill_with_progress(db, progress=progress)  # the ledger for the orders written above (ledger/backfill.py)
     return _summary(market)
@@ -260,7 +262,7 @@ def _prepare(session: Session, reset: bool) -> None:
         return
     present = set(inspect(session.connection()).get_table_names())
     for table in reversed(models.Base.metadata.sorted_tables):
-        if table.name in present:
+        if table.name in present and table.name != models.audit_models.APPEND_ONLY_TABLE:  # the audit log stays
             session.execute(table.delete())
     missing = _missing_tables(session)
     if missing:

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from yellowcart.catalog.models import Product, Variant
+from yellowcart.catalog.models import Category, Product, Variant
 from yellowcart.catalog.modes import SellingMode
 from yellowcart.db import id_in, utcnow
 from yellowcart.feed import service
@@ -26,6 +26,7 @@ from yellowcart.fulfillment.geo import Place, destination
 from yellowcart.fulfillment.promise import best_promise
 from yellowcart.fulfillment.schemas import ZIP_PATTERN, DeliveryQuoteOut, PromiseOut
 from yellowcart.http import App, Db, MaybeCaller, problems
+from yellowcart.promotions import showing
 from yellowcart.redirect import cutover_state as redirect_links
 from yellowcart.redirect.clicks import redirect_click_path
 from yellowcart.sellers.models import Seller
@@ -61,9 +62,10 @@ def _cards(
     content: ContentSnapshot,
     dest: Place | None = None,
     now: dt.datetime | None = None,
+    shopper_id: int | None = None,
 ) -> list[FeedItem]:
-    """Cards for the picks: listing fields in one query, the media from the content snapshot, and with a
-    destination the page's delivery promises."""
+    """Cards for the picks: listing fields in one query, the media from the content snapshot, with a
+    destination the page's delivery promises, and the page's promotions (one more query)."""
     ids = [c.product_id for c in result.picks]
     rows = session.execute(
         select(
@@ -77,21 +79,26 @@ def _cards(
             Variant.compare_at_cents,
             Variant.is_active,
             Variant.id,
+            Category.path,
+            Variant.supply_price_cents,
         )
         .join(Seller, Seller.id == Product.seller_id)
         .join(Variant, Variant.product_id == Product.id)
+        .join(Category, Category.id == Product.category_id)
         .where(id_in(session, Product.id, ids))
         .order_by(Product.id, Variant.is_active.desc(), Variant.price_cents, Variant.id)
     ).all()
     cards: dict[int, ProductCard] = {}
     cheapest: dict[int, tuple[int, SellingMode]] = {}
+    facts: list[showing.ProductFacts] = []
     linking = {seller_id for _, _, seller_id, _, mode, *_ in rows if mode is SellingMode.REDIRECT}
     open_links = redirect_links.sellers_with_links_open(session, seller_ids=sorted(linking), now=now or utcnow())
-    for pid, title, seller_id, seller_name, mode, media, price, compare_at, active, variant_id in rows:
+    for pid, title, seller_id, seller_name, mode, media, price, compare_at, active, variant_id, path, supply in rows:
         if pid in cards:
             continue  # the first row is the cheapest active variant
         if active:
             cheapest[pid] = (variant_id, mode)
+            facts.append(showing.ProductFacts(pid, seller_id, path, str(mode), variant_id, price, supply))
         image = next((m.get("url") for m in media or [] if m.get("type") == "image"), None)
         cards[pid] = ProductCard(
             id=pid,
@@ -113,6 +120,7 @@ def _cards(
             card.delivery_promise = promises.get(pid) or DeliveryQuoteOut(
                 zip=dest.zip, promise=None, reason=Reason.OUT_OF_STOCK
             )
+    promoted = showing.annotate(session, facts, shopper_id=shopper_id, now=now or utcnow())
     items = []
     for cand in result.picks:
         if cand.product_id not in cards:
@@ -133,6 +141,7 @@ def _cards(
                 if shown
                 else None,
                 why=Why(score=round(cand.score, 4), sources=cand.sources),
+                promotion=promoted.get(cand.product_id),
             )
         )
     return items
@@ -166,5 +175,6 @@ def get_feed(
             signals=app.feed_signals,
             now=now,
         )
-        items = _cards(session, result, app.feed_signals.content.get(session, now), dest, now)
+        content = app.feed_signals.content.get(session, now)
+        items = _cards(session, result, content, dest, now, shopper_id=who.user_id if who else None)
     return FeedPage(items=items, next_cursor=service.encode_seen(result.seen) if items else None)

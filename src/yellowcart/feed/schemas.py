@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from yellowcart.fulfillment.schemas import DeliveryQuoteOut
+from yellowcart.promotions.schemas import ProductPromotionsOut
 
 
 class ProductCard(BaseModel):
@@ -55,6 +56,11 @@ class FeedItem(BaseModel):
     product: ProductCard
     content: ContentCard | None
     why: Why
+    promotion: ProductPromotionsOut | None = Field(
+        default=None,
+        description="The listing's running promotions for the caller (sale price of its cheapest variant, flash "
+        "deal, bundle and free-shipping badges, claimable coupons); null when there is none",
+    )
 
 
 class FeedPage(BaseModel):

@@ -18,7 +18,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,6 +28,7 @@ from yellowcart.db import Database, flush_guarded
 from yellowcart.errors import Conflict, InvalidInput
 from yellowcart.ledger import balances
 from yellowcart.ledger.chart import CREATOR_ACCOUNTS, SELLER_ACCOUNTS, Account, Component, EntryKind
+from yellowcart.ledger.funding import FundingLine, seller_funding
 from yellowcart.ledger.models import LedgerPosting, Payout, SettlementStatement
 from yellowcart.ledger.parties import Party
 from yellowcart.ledger.payouts import PayoutAdapter
@@ -35,6 +36,7 @@ from yellowcart.ledger.periods import TIMEZONE, Period
 from yellowcart.ledger.postings import netting_postings, payout_postings, seller_view, settlement_plan
 from yellowcart.ledger.service import post_entry
 from yellowcart.money import format_usd
+from yellowcart.risk import enforcement
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,10 @@ class Statement:
     lines: list[StatementLine]
     closed: SettlementStatement | None = None
     payout: Payout | None = None
+    # Sellers: the promotions on the orders sold in the period and who funded them (memo lines: the
+    # platform's part is in ``lines`` as promotion postings; the seller's own part is already out of its
+    # goods, shown here so the seller sees what its promotions cost it).
+    promotions: list[FundingLine] = field(default_factory=list)
 
     @property
     def seller_id(self) -> int | None:
@@ -111,7 +117,12 @@ def build_statement(session: Session, *, party: Party, period: Period) -> Statem
     payout = session.scalar(
         select(Payout).where(balances.party_column(Payout, party) == party.id, Payout.period_start == period.start)
     )
-    return Statement(party, period, opening, closing, lines, closed, payout)
+    promotions = (
+        []
+        if party.seller_id is None
+        else seller_funding(session, seller_id=party.seller_id, since=period.start_at, until=period.end_at)
+    )
+    return Statement(party, period, opening, closing, lines, closed, payout, promotions)
 
 
 def get_statement(session: Session, *, principal: Principal, seller_id: int, period: Period) -> Statement:
@@ -187,6 +198,11 @@ def statement_csv(statement: Statement) -> str:
              _cell(ln.reference), _cell(ln.memo)]
         )  # fmt: skip
     out.writerow([period.end_at.isoformat(), "", "closing_balance", *[""] * 5, closing, _usd(closing), "", ""])
+    for promo in statement.promotions:  # memo rows: no amount (the balance moved through the lines above)
+        memo = (f"{promo.label}: {_usd(promo.amount_cents)} off, seller-funded {_usd(promo.seller_funded_cents)},"
+                f" platform-funded {_usd(promo.platform_funded_cents)}")  # fmt: skip
+        out.writerow(["", "", "promotion_funding", promo.order_id, "", "", promo.kind.value, "", "", "", "",
+                      _cell(memo)])  # fmt: skip
     return buffer.getvalue()
 
 
@@ -249,6 +265,8 @@ def _close_party(session: Session, *, party: Party, period: Period, adapter: Pay
         return  # nothing happened and nothing is owed: no statement to keep
     sums = balances.party_sums(session, party=party, before=period.end_at)
     plan = settlement_plan(sums.get(party.payable, 0), sums.get(Account.REDIRECT_RECEIVABLE, 0))
+    if enforcement.payouts_held(session, seller_id=party.seller_id, user_id=party.creator_id):
+        plan = replace(plan, payout=0)  # risk hold: the money stays owed; the first settlement after the hold pays it
     row = SettlementStatement(
         **party.ids(),
         period_start=period.start,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from yellowcart.auth.models import Role
 from yellowcart.auth.service import Principal
 from yellowcart.http import Db, MaybeCaller, PathId, decode_cursor, next_cursor, problems, require
+from yellowcart.risk import signals as risk_signals
 from yellowcart.sellers import service
 from yellowcart.sellers.models import SellerStatus
 from yellowcart.sellers.schemas import MemberIn, MemberOut, SellerIn, SellerOut, SellerPage, SellerPatch
@@ -69,6 +70,7 @@ def update_seller(
 ) -> SellerOut:
     with db.transaction() as session:
         seller = service.update_seller(session, principal=who, seller_id=seller_id, patch=body)
+        risk_signals.profile_changed(session, principal=who, seller_id=seller_id, fields=body.model_fields_set)
         return SellerOut.model_validate(seller)
 
 

@@ -13,6 +13,7 @@ from yellowcart.auth.models import Role
 from yellowcart.auth.service import Principal
 from yellowcart.db import utcnow
 from yellowcart.http import App, Db, PathId, decode_cursor, next_cursor, problems, require
+from yellowcart.risk import signals as risk_signals
 from yellowcart.sellers import assessment, gmv, identity, onboarding, policies, review
 from yellowcart.sellers.models import ApplicationStatus, GmvSource, SellerApplication
 from yellowcart.sellers.onboarding_schemas import (
@@ -140,6 +141,10 @@ def update_application(
         application = onboarding.update_application(
             session, principal=who, application_id=application_id, patch=body, key=key, now=utcnow()
         )
+        if body.phone is not None:  # risk: a contact change (keyed hash of the number only)
+            risk_signals.phone_changed(
+                session, principal=who, seller_id=application.seller_id, phone_e164=body.phone.phone
+            )
         return _out(session, application, who)
 
 

@@ -15,6 +15,7 @@ from yellowcart.auth.service import Principal
 from yellowcart.bootstrap import Container
 from yellowcart.db import MAX_ID, utcnow
 from yellowcart.http import App, Caller, PathId, decode_cursor, next_cursor, problems
+from yellowcart.risk import signals as risk_signals
 from yellowcart.support import conversations, messages, rules, stream
 from yellowcart.support.access import Side, get_conversation
 from yellowcart.support.models import Conversation, ConversationStatus, Counterpart, Message
@@ -185,6 +186,7 @@ def post_message(conversation_id: PathId, body: MessageIn, app: App, who: Caller
         posted = messages.post_message(
             session, principal=who, conversation_id=conversation_id, draft=draft, settings=posting, now=utcnow()
         )
+        risk_signals.message_posted(session, principal=who, conversation_id=conversation_id, text=posted.message.body)
         out = PostedOut(
             message=message_out(posted.message, who),
             auto_answer=message_out(posted.auto_answer, who) if posted.auto_answer else None,
