@@ -61,9 +61,11 @@ from yellowcart.sellers.onboarding_api import router as onboarding_router
 from yellowcart.settings import Settings, get_settings
 from yellowcart.support.admin_api import router as support_admin_router
 from yellowcart.support.api import router as support_router
+from yellowcart.web.ops import router as ops_web_router
 from yellowcart.web.pages import STATIC_FILES
 from yellowcart.web.pages import install as install_web_pages
 from yellowcart.web.pages import router as pages_router
+from yellowcart.web.seller import router as seller_web_router
 from yellowcart.web.shop import router as shop_router
 
 
@@ -143,6 +145,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         app.include_router(router)
     app.include_router(pages_router)
     app.include_router(shop_router)  # the shopper's web app (yellowcart.web.shop)
+    app.include_router(seller_web_router)  # the seller centre (yellowcart.web.seller)
+    app.include_router(ops_web_router)  # the operations console (yellowcart.web.ops)
     install_web_pages(app)  # sign-in redirects and 403 pages for the web apps
     app.include_router(redirect_public_router)  # /r/{click_id} and the product page's store form
     app.mount("/static", STATIC_FILES, name="static")  # after pages_router: it answers /static/demo/*

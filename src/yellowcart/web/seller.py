@@ -1,0 +1,934 @@
+"""The seller centre at /seller: the shop's numbers and what needs doing, orders to ship (label, ship),
+returns to answer, products (create, edit, selling mode, Shopify CSV import with its per-row report),
+promotions (seller-funded, budget, results), inventory and inbound consignments, statements with their CSV,
+the redirect cutover countdown with one-click migration, and the onboarding application with each rule's
+result and what to fix.
+
+Like the shopper's app (:mod:`yellowcart.web.shop`), pages call the domain services in process with the
+signed-in member's principal, so a seller sees only its own shop (the services scope every query by
+``principal.seller_id``; another seller's shipment, return, product or promotion reads as missing).
+Writes are forms checked for the session's CSRF token; each answers with a 303 redirect and a fixed
+notice (:data:`NOTICES`), or the problem page with what went wrong."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from markupsafe import Markup
+from pydantic import ValidationError
+from sqlalchemy import case, distinct, func, select
+from sqlalchemy.orm import Session, selectinload
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
+
+from yellowcart.analytics import service as analytics
+from yellowcart.analytics.metrics import Figures
+from yellowcart.auth.models import Role
+from yellowcart.bootstrap import Container
+from yellowcart.catalog import mode_change
+from yellowcart.catalog import service as catalog
+from yellowcart.catalog.importer import import_shopify_csv
+from yellowcart.catalog.models import Product, ProductStatus, Variant
+from yellowcart.catalog.modes import SellingMode
+from yellowcart.catalog.schemas import ProductIn, ProductPatch
+from yellowcart.db import utcnow
+from yellowcart.errors import DomainError, InvalidInput
+from yellowcart.fulfillment import health, shipping
+from yellowcart.fulfillment.models import Shipment, ShipmentStatus
+from yellowcart.fulfillment.shipping_api import follow_own_tracking
+from yellowcart.http import PathId
+from yellowcart.interactions.models import EventType, InteractionEvent
+from yellowcart.inventory import inbound
+from yellowcart.inventory.models import Stock, Warehouse, WarehouseOperator
+from yellowcart.ledger import settlement
+from yellowcart.ledger.chart import EntryKind
+from yellowcart.ledger.models import LedgerEntry
+from yellowcart.ledger.periods import Period, parse_period
+from yellowcart.orders.models import Order, OrderLine
+from yellowcart.orders.state import OrderStatus
+from yellowcart.promotions import admin as promo_admin
+from yellowcart.promotions import analytics as promo_analytics
+from yellowcart.promotions import analytics_chart
+from yellowcart.promotions import codes as promo_codes
+from yellowcart.promotions.models import PromotionKind, PromotionStatus
+from yellowcart.promotions.schemas import CodesIn, PromotionIn
+from yellowcart.redirect import cutover
+from yellowcart.returns import labels
+from yellowcart.returns import service as returns
+from yellowcart.returns.models import ReturnRequest
+from yellowcart.returns.state import ReturnStatus
+from yellowcart.sellers import identity, onboarding, review
+from yellowcart.sellers.models import ApplicationStatus, Seller, SellerApplication
+from yellowcart.sellers.onboarding_schemas import ApplicationPatch
+from yellowcart.sellers.onboarding_views import application_out
+from yellowcart.support import conversations
+from yellowcart.web import seller_chart
+from yellowcart.web import session as web
+from yellowcart.web.pages import render, render_problem
+
+router = APIRouter(include_in_schema=False)
+web.HOME_BY_ROLE[Role.SELLER] = "/seller"  # where a seller's sign-in lands
+WINDOW_DAYS = 30
+CHART_WEEKS = 8
+LIST_LIMIT = 50
+MAX_CSV_BYTES = 1_000_000
+STATEMENT_LINES = 200
+STOCK_ROWS = 500
+PRODUCT_ROWS = 100
+
+
+def _app(request: Request) -> Container:
+    return request.app.state.container  # type: ignore[no-any-return]
+
+
+#: What a write tells the page it redirects to: a fixed text per outcome (``?done=``), with the id it was
+#: about (``&ref=``, digits only), so a crafted link cannot put words of its own on a seller's page.
+NOTICES = {
+    "label": "Label bought for shipment {ref}: print it, then mark the package shipped.",
+    "shipped": "Shipment {ref} marked shipped.",
+    "return_approved": "Return {ref} approved: the shopper gets a label.",
+    "return_rejected": "Return {ref} rejected: the shopper reads your reason.",
+    "application_saved": "Saved; every rule was checked again.",
+    "application_submitted": "Submitted for review.",
+    "product_created": "Product {ref} created.",
+    "product_saved": "Product {ref} saved.",
+    "promotion_created": "Promotion {ref} created as a draft: activate it to start.",
+    **{f"promotion_{s.value}": f"Promotion {{ref}} is {s.value}." for s in PromotionStatus},
+    **{f"mode_{m.value}": f"Product {{ref}} now sells as {m.value.replace('_', ' ')}." for m in SellingMode},
+    **{
+        f"migrated_{m.value}": f"Product {{ref}} now sells in the app ({m.value.replace('_', ' ')})."
+        for m in SellingMode
+    },
+}
+
+
+def _see_other(url: str, done: str | None = None, ref: int | None = None) -> RedirectResponse:
+    query = {k: v for k, v in (("done", done), ("ref", None if ref is None else str(ref))) if v}
+    return RedirectResponse(f"{url}?{urlencode(query)}" if query else url, status_code=303)
+
+
+def _failed(request: Request, err: DomainError) -> HTMLResponse:
+    return render_problem(request, err.status, err.title, err.detail)
+
+
+def _notice(done: str, ref: str) -> str:
+    text = NOTICES.get(done[:40], "")
+    if "{ref}" in text:
+        return text.format(ref=ref) if ref.isascii() and ref.isdigit() and len(ref) <= 10 else ""
+    return text
+
+
+# ---- home: the numbers and what needs doing --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ModeRow:
+    mode: str
+    figures: Figures
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    conversation_id: int
+    order_id: int
+    due_at: dt.datetime | None
+    seconds_left: int | None  # negative: overdue
+
+
+def _weekly_gmv(session: Session, seller_id: int, now: dt.datetime) -> list[tuple[dt.date, int]]:
+    """GMV per week, oldest first, the last week ending now: closed-loop goods paid (net of discounts) of
+    orders not cancelled, by payment time, plus redirect GMV attributed less reversed, by booking time.
+    Two grouped queries (weeks bucketed by a CASE), not the analytics service's eight-window run: its
+    impressions query, which the chart does not need, dominates on the demo market."""
+    starts = [now - dt.timedelta(weeks=n) for n in range(CHART_WEEKS, 0, -1)]
+    totals = [0] * CHART_WEEKS
+
+    def bucket(column: Any) -> Any:
+        return case(*[(column >= starts[i], i) for i in range(CHART_WEEKS - 1, -1, -1)], else_=-1).label("week")
+
+    week = bucket(Order.paid_at)
+    closed_loop = (
+        select(week, func.sum(OrderLine.line_subtotal_cents - OrderLine.line_discount_cents))
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(Order.seller_id == seller_id, Order.status != OrderStatus.CANCELLED)
+        .where(Order.paid_at >= starts[0], Order.paid_at < now)
+        .group_by(week)
+    )
+    booked = bucket(LedgerEntry.posted_at)
+    redirect = (
+        select(booked, func.sum(LedgerEntry.gmv_cents))
+        .where(LedgerEntry.seller_id == seller_id, LedgerEntry.posted_at >= starts[0], LedgerEntry.posted_at < now)
+        .where(LedgerEntry.kind.in_((EntryKind.REDIRECT_COMMISSION, EntryKind.REDIRECT_REVERSAL)))
+        .group_by(booked)
+    )
+    for query in (closed_loop, redirect):
+        for n, cents in session.execute(query):
+            if 0 <= n < CHART_WEEKS:
+                totals[n] += int(cents or 0)
+    return [(start.date(), totals[i]) for i, start in enumerate(starts)]
+
+
+def _waiting(session: Session, who: web.WebUser, now: dt.datetime) -> list[Waiting]:
+    rows = conversations.list_conversations(
+        session,
+        principal=who.principal,
+        filters=conversations.Filters(awaiting_response=True),
+        before_id=None,
+        limit=LIST_LIMIT,
+    )
+    out = []
+    for conv in sorted(rows, key=lambda c: c.first_response_due_at or now):
+        due = conv.first_response_due_at
+        left = int((due - now).total_seconds()) if due else None
+        out.append(Waiting(conv.id, conv.order_id, due, left))
+    return out
+
+
+def _to_ship(session: Session, who: web.WebUser) -> Sequence[Shipment]:
+    rows = shipping.list_shipments(
+        session, principal=who.principal, status=ShipmentStatus.ALLOCATED, after_id=None, limit=LIST_LIMIT
+    )
+    return [s for s in rows if s.fulfilled_by == "seller"]
+
+
+def _pending_returns(session: Session, who: web.WebUser) -> Sequence[ReturnRequest]:
+    rows = returns.list_returns(
+        session, principal=who.principal, status=ReturnStatus.REQUEST_PENDING, after_id=None, limit=LIST_LIMIT
+    )
+    return [r for r in rows if r.reviewer == "seller"]
+
+
+def clock(seconds: int | None) -> str:
+    """A response-time clock: "3 h 20 min left" or "overdue by 2 h"."""
+    if seconds is None:
+        return "no deadline"
+    span = abs(seconds)
+    hours, minutes = span // 3600, span % 3600 // 60
+    text = f"{hours} h {minutes} min" if hours else f"{minutes} min"
+    return f"{text} left" if seconds >= 0 else f"overdue by {text}"
+
+
+def _application(session: Session, seller_id: int) -> SellerApplication | None:
+    return session.scalar(select(SellerApplication).where(SellerApplication.seller_id == seller_id))
+
+
+@router.get("/seller", response_class=HTMLResponse)
+def home(request: Request, user: web.Seller, done: str = "", ref: str = "") -> Response:
+    """What needs doing, late dispatch and the GMV chart; the analytics figures come in a fragment
+    (``/seller/numbers``, loaded by HTMX) so the page does not wait for their impressions query."""
+    seller_id = user.principal.seller_id
+    assert seller_id is not None
+    now = utcnow()
+    with _app(request).db.transaction() as session:
+        name = session.scalar(select(Seller.name).where(Seller.id == seller_id)) or ""
+        late = health.get_seller_health(
+            session, principal=user.principal, seller_id=seller_id, now=now, window_days=WINDOW_DAYS
+        ).late_dispatch
+        chart = seller_chart.render(_weekly_gmv(session, seller_id, now))
+        to_ship = len(_to_ship(session, user))
+        to_answer = len(_pending_returns(session, user))
+        waiting = _waiting(session, user, now)
+        application = _application(session, seller_id)
+        pending = application is not None and application.status is not ApplicationStatus.APPROVED
+        migration = cutover.seller_cutover(session, principal=user.principal, seller_id=seller_id, now=now)
+    context = {
+        "name": name,
+        "late": late,
+        "chart": Markup(chart),  # built from numbers and escaped text only
+        "to_ship": to_ship,
+        "to_answer": to_answer,
+        "waiting": waiting,
+        "clock": clock,
+        "application": application if pending else None,
+        "to_migrate": len(migration.listings),
+        "countdown": migration.countdown,
+        "window_days": WINDOW_DAYS,
+        "notice": _notice(done, ref),
+    }
+    return render(request, "seller_home.html", context)
+
+
+@router.get("/seller/numbers", response_class=HTMLResponse)
+def numbers(request: Request, user: web.Seller) -> Response:
+    """The last 30 days per the analytics service: a fragment for the home page (HTMX), else a page."""
+    seller_id = user.principal.seller_id
+    assert seller_id is not None
+    now = utcnow()
+    with _app(request).db.transaction() as session:
+        window = analytics.Window(now - dt.timedelta(days=WINDOW_DAYS), now)
+        figures = analytics.seller_analytics(session, principal=user.principal, seller_id=seller_id, window=window)
+    context = {
+        "total": figures.total,
+        "modes": [ModeRow(mode.value.replace("_", " "), f) for mode, f in figures.modes.items()],
+        "window_days": WINDOW_DAYS,
+        "notice": "",
+    }
+    return render(request, "_seller_numbers.html" if web.is_htmx(request) else "seller_numbers.html", context)
+
+
+# ---- orders to ship ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ToShip:
+    shipment: Shipment
+    items: list[str]
+
+
+def _shipment_rows(session: Session, rows: Sequence[Shipment]) -> list[ToShip]:
+    line_ids = [line.order_line_id for s in rows for line in s.lines]
+    titles = {}
+    if line_ids:
+        found = session.execute(select(OrderLine.id, OrderLine.title, OrderLine.sku).where(OrderLine.id.in_(line_ids)))
+        titles = {lid: f"{title} ({sku})" for lid, title, sku in found}
+    return [ToShip(s, [f"{line.quantity} x {titles.get(line.order_line_id, '?')}" for line in s.lines]) for s in rows]
+
+
+@router.get("/seller/orders", response_class=HTMLResponse)
+def orders_page(request: Request, user: web.Seller, done: str = "", ref: str = "") -> Response:
+    with _app(request).db.transaction() as session:
+        open_rows = shipping.list_shipments(session, principal=user.principal, status=None, after_id=None, limit=100)
+        waiting = [s for s in open_rows if s.status in (ShipmentStatus.ALLOCATED, ShipmentStatus.LABEL_CREATED)]
+        shipped = [s for s in open_rows if s.status not in (ShipmentStatus.ALLOCATED, ShipmentStatus.LABEL_CREATED)]
+        context = {
+            "to_ship": _shipment_rows(session, waiting),
+            "shipped": _shipment_rows(session, shipped[:20]),
+            "notice": _notice(done, ref),
+        }
+        return render(request, "seller_orders.html", context)
+
+
+@router.post("/seller/shipments/{shipment_id}/label")
+def buy_label(request: Request, shipment_id: PathId, form: web.Form, user: web.Seller) -> Response:
+    """The API's label purchase: read in one transaction, buy outside any, record in another."""
+    app = _app(request)
+    try:
+        with app.db.transaction() as session:
+            shipment = shipping.get_shipment(session, principal=user.principal, shipment_id=shipment_id)
+            if shipment.fulfilled_by != "seller":
+                raise InvalidInput("The platform ships this package.")
+            job = shipping.label_job(session, shipment)
+        if app.carrier is None:
+            raise InvalidInput("No carrier is configured: ship with your own carrier and tracking number.")
+        label = shipping.buy_label(app.carrier, job)
+        with app.db.transaction() as session:
+            recorded = shipping.record_label(session, shipment_id=shipment_id, label=label)
+            if recorded is None:
+                raise InvalidInput(f"Shipment {shipment_id} does not exist.")
+    except DomainError as err:
+        return _failed(request, err)
+    return _see_other("/seller/orders", "label", shipment_id)
+
+
+@router.post("/seller/shipments/{shipment_id}/ship")
+def ship(request: Request, shipment_id: PathId, form: web.Form, user: web.Seller) -> Response:
+    """Hand the package over: with the platform label, or with the seller's own carrier and number."""
+    carrier = web.field(form, "carrier", limit=32) or None
+    number = web.field(form, "tracking_number", limit=64) or None
+    app = _app(request)
+    try:
+        with app.db.transaction() as session:
+            shipping.mark_shipped(
+                session, principal=user.principal, shipment_id=shipment_id, carrier=carrier,
+                tracking_number=number, now=utcnow(),
+            )  # fmt: skip
+            own = shipping.own_tracking(session, shipment_id=shipment_id) if number else None
+    except DomainError as err:
+        return _failed(request, err)
+    if own is not None and app.carrier is not None:
+        follow_own_tracking(app, app.carrier, shipment_id, own)
+    return _see_other("/seller/orders", "shipped", shipment_id)
+
+
+# ---- returns to answer ------------------------------------------------------------------------------------
+
+
+@router.get("/seller/returns", response_class=HTMLResponse)
+def returns_page(request: Request, user: web.Seller, done: str = "", ref: str = "") -> Response:
+    now = utcnow()
+    with _app(request).db.transaction() as session:
+        pending = _pending_returns(session, user)
+        rows = [(r, clock(int((r.respond_by - now).total_seconds())) if r.respond_by else "") for r in pending]
+        return render(request, "seller_returns.html", {"returns": rows, "notice": _notice(done, ref)})
+
+
+@router.post("/seller/returns/{return_id}/decision")
+def decide_return(request: Request, return_id: PathId, form: web.Form, user: web.Seller) -> Response:
+    approve = web.field(form, "decision") == "approve"
+    note = web.field(form, "note", limit=500) or None
+    app = _app(request)
+    try:
+        with app.db.transaction() as session:
+            ret = returns.decide(
+                session, principal=user.principal, return_id=return_id, approve=approve, note=note,
+                provider=app.provider, now=utcnow(), config=app.returns_config(),
+            )  # fmt: skip
+            waiting = ret.status is ReturnStatus.AWAITING_BUYER_SHIP
+    except DomainError as err:
+        return _failed(request, err)
+    if waiting and app.carrier is not None:
+        labels.issue_label(app.db, app.carrier, return_id=return_id)
+    return _see_other("/seller/returns", "return_approved" if approve else "return_rejected", return_id)
+
+
+# ---- onboarding application -------------------------------------------------------------------------------
+
+
+def _application_context(session: Session, application: SellerApplication, who: web.WebUser) -> dict[str, Any]:
+    out = application_out(review.details(session, application=application, for_operator=False))
+    editable = application.status in (ApplicationStatus.DRAFT, ApplicationStatus.NEEDS_INFO)
+    return {"a": out, "editable": editable, "errors": [], "values": {}}
+
+
+@router.get("/seller/application", response_class=HTMLResponse)
+def application_page(request: Request, user: web.Seller, done: str = "", ref: str = "") -> Response:
+    seller_id = user.principal.seller_id
+    assert seller_id is not None
+    with _app(request).db.transaction() as session:
+        application = _application(session, seller_id)
+        if application is None:
+            return render(request, "seller_application.html", {"a": None, "notice": _notice(done, ref)})
+        context = _application_context(session, application, user)
+    return render(request, "seller_application.html", {**context, "notice": _notice(done, ref)})
+
+
+def _patch(form: Any) -> tuple[ApplicationPatch | None, list[str]]:
+    """The form's filled-in sections as the API's patch (validated by the same schema), or the errors."""
+    raw: dict[str, Any] = {}
+    phone = web.field(form, "phone", limit=32)
+    if phone:
+        raw["phone"] = {"phone": phone}
+    origin = web.field(form, "origin_zip", limit=12)
+    if origin:
+        raw["shipping_origin"] = {"country": "US", "postal_code": origin}
+    handle = web.field(form, "social_handle", limit=70)
+    if handle:
+        followers = web.field(form, "social_followers", limit=12).replace(",", "")
+        raw["social"] = {
+            "platform": web.field(form, "social_platform", limit=16) or "tiktok",
+            "handle": handle,
+            "follower_count": followers or "0",
+        }
+    if not raw:
+        return None, ["Fill in at least one section."]
+    try:
+        return ApplicationPatch.model_validate(raw), []
+    except ValidationError as err:
+        return None, [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()]
+
+
+@router.post("/seller/application", response_class=HTMLResponse)
+def update_application(request: Request, form: web.Form, user: web.Seller) -> Response:
+    app = _app(request)
+    seller_id = user.principal.seller_id
+    assert seller_id is not None
+    patch, errors = _patch(form)
+    try:
+        with app.db.transaction() as session:
+            application = _application(session, seller_id)
+            if application is None:
+                raise InvalidInput("Your shop has no application.")
+            if patch is not None:
+                onboarding.update_application(
+                    session, principal=user.principal, application_id=application.id, patch=patch,
+                    key=identity.pii_key(app.settings.pii_hash_key), now=utcnow(),
+                )  # fmt: skip
+                return _see_other("/seller/application", "application_saved")
+            context = _application_context(session, application, user)
+    except DomainError as err:
+        return _failed(request, err)
+    values = {k: web.field(form, k, limit=70) for k in ("phone", "origin_zip", "social_handle", "social_followers")}
+    context.update(errors=errors, values=values, notice="")
+    return render(request, "seller_application.html", context, status_code=422)
+
+
+@router.post("/seller/application/submit")
+def submit_application(request: Request, form: web.Form, user: web.Seller) -> Response:
+    seller_id = user.principal.seller_id
+    assert seller_id is not None
+    try:
+        with _app(request).db.transaction() as session:
+            application = _application(session, seller_id)
+            if application is None:
+                raise InvalidInput("Your shop has no application.")
+            onboarding.submit(session, principal=user.principal, application_id=application.id, now=utcnow())
+    except DomainError as err:
+        return _failed(request, err)
+    return _see_other("/seller/application", "application_submitted")
+
+
+# ---- products: Shopify CSV import -------------------------------------------------------------------------
+
+
+async def _csv_bytes(form: Any) -> bytes | None:
+    upload = form.get("file")
+    if isinstance(upload, UploadFile):
+        data = await upload.read(MAX_CSV_BYTES + 1)
+        return data or None
+    carried = form.get("carried")  # the dry run's file, carried to "apply" in the page
+    if isinstance(carried, str) and carried:
+        try:
+            return base64.b64decode(carried, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+    return None
+
+
+@router.get("/seller/import", response_class=HTMLResponse)
+def import_page(request: Request, user: web.Seller) -> Response:
+    return render(request, "seller_import.html", {"report": None, "carried": "", "error": None})
+
+
+@router.post("/seller/import", response_class=HTMLResponse)
+async def import_csv(request: Request, form: web.Form, user: web.Seller) -> Response:
+    """Dry run first (nothing written, the per-row report and an "apply" button), then apply."""
+    data = await _csv_bytes(form)
+    dry_run = web.field(form, "mode") != "apply"
+    error = None
+    if data is None:
+        error = "Choose a Shopify product CSV file."
+    elif len(data) > MAX_CSV_BYTES:
+        error = "The file is larger than 1 MB; import it with the API or the command line."
+    if error is not None or data is None:
+        return render(request, "seller_import.html", {"report": None, "carried": "", "error": error}, 422)
+    seller_id = user.principal.seller_id
+    assert seller_id is not None
+
+    def run() -> Any:
+        return import_shopify_csv(
+            _app(request).db, principal=user.principal, seller_id=seller_id, data=data, dry_run=dry_run
+        )
+
+    try:
+        report = await run_in_threadpool(run)
+    except DomainError as err:
+        return render(request, "seller_import.html", {"report": None, "carried": "", "error": err.detail}, 422)
+    carried = base64.b64encode(data).decode() if dry_run else ""
+    return render(request, "seller_import.html", {"report": report, "carried": carried, "error": None})
+
+
+# ---- products: list, create, edit, selling mode -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProductRow:
+    listing: catalog.Listing
+    impressions: int
+    orders: int
+
+    @property
+    def conversion_per_mille(self) -> float | None:
+        """Orders per 1,000 feed impressions of the listing's own card (as the analytics service counts)."""
+        return round(1000 * self.orders / self.impressions, 1) if self.impressions else None
+
+
+def _product_counts(
+    session: Session, product_ids: list[int], window: analytics.Window
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Two grouped queries: card impressions and paid orders (not cancelled) per product in the window."""
+    if not product_ids:
+        return {}, {}
+    e = InteractionEvent
+    impressions = session.execute(
+        select(e.product_id, func.count())
+        .where(e.type == EventType.IMPRESSION, e.product_id.in_(product_ids))
+        .where(e.occurred_at >= window.since, e.occurred_at < window.until)
+        .group_by(e.product_id)
+    )
+    orders = session.execute(
+        select(Variant.product_id, func.count(distinct(Order.id)))
+        .join(OrderLine, OrderLine.variant_id == Variant.id)
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Variant.product_id.in_(product_ids), Order.status != OrderStatus.CANCELLED)
+        .where(Order.paid_at >= window.since, Order.paid_at < window.until)
+        .group_by(Variant.product_id)
+    )
+    return {int(k): int(v) for k, v in impressions if k}, {int(k): int(v) for k, v in orders}
+
+
+@router.get("/seller/products", response_class=HTMLResponse)
+def products_page(request: Request, user: web.Seller, done: str = "", ref: str = "") -> Response:
+    now = utcnow()
+    window = analytics.Window(now - dt.timedelta(days=WINDOW_DAYS), now)
+    with _app(request).db.transaction() as session:
+        listings: list[catalog.Listing] = []
+        for status in ProductStatus:
+            listings += catalog.search_products(
+                session,
+                principal=user.principal,
+                filters=catalog.ProductFilter(status=status),
+                after_id=None,
+                limit=PRODUCT_ROWS,
+            )
+        listings.sort(key=lambda row: row.product.id, reverse=True)
+        listings = listings[:PRODUCT_ROWS]
+        ids = [row.product.id for row in listings]
+        if ids:  # every listing's variants in one query (not one per row)
+            session.scalars(select(Product).where(Product.id.in_(ids)).options(selectinload(Product.variants))).all()
+        shown, ordered = _product_counts(session, [row.product.id for row in listings], window)
+        rows = [ProductRow(row, shown.get(row.product.id, 0), ordered.get(row.product.id, 0)) for row in listings]
+        categories = [(c.slug, c.name) for c in catalog.list_categories(session)]
+        warehouses = session.execute(
+            select(Warehouse.id, Warehouse.code).where(
+                Warehouse.seller_id == user.principal.seller_id, Warehouse.is_active.is_(True)
+            )
+        ).all()
+        context = {
+            "rows": rows,
+            "categories": categories,
+            "warehouses": warehouses,
+            "modes": [m.value for m in SellingMode if m is not SellingMode.PLATFORM_OWNED],
+            "window_days": WINDOW_DAYS,
+            "notice": _notice(done, ref),
+        }
+        return render(request, "seller_products.html", context)
+
+
+def _cents(text: str, name: str) -> int:
+    try:
+        value = Decimal(text.replace("$", "").replace(",", "").strip())
+    except InvalidOperation:
+        raise InvalidInput(f"{name}: enter an amount like 19.99.", field=name) from None
+    if value < 0 or value >= 1_000_000:
+        raise InvalidInput(f"{name}: enter an amount between 0 and 999,999.99.", field=name)
+    return int((value * 100).to_integral_value())
+
+
+def _validation_error(err: ValidationError) -> InvalidInput:
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    return InvalidInput(f"{where}: {first['msg']}" if where else str(first["msg"]))
+
+
+@router.post("/seller/products")
+def create_product(request: Request, form: web.Form, user: web.Seller) -> Response:
+    """A one-variant listing (more variants, media: the API or the CSV import)."""
+    try:
+        draft = ProductIn.model_validate(
+            {
+                "title": web.field(form, "title", limit=200),
+                "description": web.field(form, "description", limit=2000),
+                "category": web.field(form, "category", limit=160),
+                "status": web.field(form, "status", limit=16) or "draft",
+                "variants": [
+                    {
+                        "sku": web.field(form, "sku", limit=64),
+                        "price_cents": _cents(web.field(form, "price", limit=20), "price"),
+                    }
+                ],
+            }
+        )
+        with _app(request).db.transaction() as session:
+            made = catalog.create_product(session, principal=user.principal, draft=draft)
+            product_id = made.product.id
+    except ValidationError as err:
+        return _failed(request, _validation_error(err))
+    except DomainError as err:
+        return _failed(request, err)
+    return _see_other("/seller/products", "product_created", product_id)
+
+
+@router.post("/seller/products/{product_id}")
+def edit_product(request: Request, product_id: PathId, form: web.Form, user: web.Seller) -> Response:
+    raw: dict[str, Any] = {"title": web.field(form, "title", limit=200)}
+    status = web.field(form, "status", limit=16)
+    if status:
+        raw["status"] = status
+    try:
+        patch = ProductPatch.model_validate(raw)
+        with _app(request).db.transaction() as session:
+            catalog.update_product(session, principal=user.principal, product_id=product_id, patch=patch)
+    except ValidationError as err:
+        return _failed(request, _validation_error(err))
+    except DomainError as err:
+        return _failed(request, err)
+    return _see_other("/seller/products", "product_saved", product_id)
+
+
+def _mode_data(form: Any, target: SellingMode, skus: list[str]) -> mode_change.ModeData:
+    """What ``target`` needs, from the form: the store link, or a warehouse and units per SKU, or a supply
+    price per SKU (one value for every SKU of the listing; per-SKU values: the API)."""
+    if target is SellingMode.REDIRECT:
+        return mode_change.ModeData(redirect_url=web.field(form, "redirect_url", limit=500) or None)
+    if target is SellingMode.SELLER_FULFILLED:
+        warehouse, units = web.field(form, "warehouse_id", limit=10), web.field(form, "stock", limit=6)
+        return mode_change.ModeData(
+            warehouse_id=int(warehouse) if warehouse.isdigit() else None,
+            stock={sku: int(units) for sku in skus} if units.isdigit() else {},
+        )
+    if target is SellingMode.FULL_CUSTODY:
+        supply = web.field(form, "supply_price", limit=20)
+        price = _cents(supply, "supply_price") if supply else None
+        return mode_change.ModeData(supply_prices={sku: price for sku in skus} if price is not None else {})
+    return mode_change.ModeData()
+
+
+@router.post("/seller/products/{product_id}/mode")
+def switch_mode(request: Request, product_id: PathId, form: web.Form, user: web.Seller) -> Response:
+    """The audited mode switch (catalog.mode_change), with what the target mode needs from the form."""
+    try:
+        target = SellingMode(web.field(form, "target", limit=24))
+    except ValueError:
+        return render_problem(request, 422, "Invalid input", "Choose a selling mode.")
+    try:
+        with _app(request).db.transaction() as session:
+            listing = catalog.get_product(session, principal=user.principal, product_id=product_id)
+            data = _mode_data(form, target, [v.sku for v in listing.product.variants])
+            mode_change.change_selling_mode(
+                session, principal=user.principal, product_id=product_id, target=target,
+                reason=web.field(form, "reason", limit=500), now=utcnow(), data=data,
+            )  # fmt: skip
+    except DomainError as err:
+        return _failed(request, err)
+    return _see_other("/seller/products", f"mode_{target.value}", product_id)
+
+
+# ---- promotions: create (seller-funded), budget, results ---------------------------------------------------
+
+SELLER_KINDS = (PromotionKind.PRODUCT_DISCOUNT, PromotionKind.COUPON, PromotionKind.FREE_SHIPPING, PromotionKind.BUNDLE)
+LIFECYCLE = {
+    "activate": promo_admin.activate,
+    "pause": promo_admin.pause,
+    "resume": promo_admin.resume,
+    "end": promo_admin.end,
+}
+
+
+@router.get("/seller/promotions", response_class=HTMLResponse)
+def promotions_page(request: Request, user: web.Seller, done: str = "", ref: str = "") -> Response:
+    with _app(request).db.transaction() as session:
+        rows = promo_admin.list_promotions(
+            session, principal=user.principal, status=None, kind=None, seller_id=None, after_id=None, limit=100
+        )
+        context = {
+            "promotions": sorted(rows, key=lambda p: p.id, reverse=True),
+            "kinds": [k.value for k in SELLER_KINDS],
+            "notice": _notice(done, ref),
+        }
+        return render(request, "seller_promotions.html", context)
+
+
+def _optional_int(form: Any, name: str, scale: int = 1, limit: int = 12) -> int | None:
+    text = web.field(form, name, limit=limit).replace(",", "").replace("$", "").replace("%", "")
+    if not text:
+        return None
+    try:
+        return int((Decimal(text) * scale).to_integral_value())
+    except InvalidOperation:
+        raise InvalidInput(f"{name}: enter a number.", field=name) from None
+
+
+def _promotion_in(form: Any, now: dt.datetime) -> PromotionIn:
+    days = _optional_int(form, "days") or 7
+    raw: dict[str, Any] = {
+        "kind": web.field(form, "kind", limit=24),
+        "name": web.field(form, "name", limit=120),
+        "percent_off_bps": _optional_int(form, "percent_off", 100),
+        "amount_off_cents": _optional_int(form, "amount_off", 100),
+        "min_spend_cents": _optional_int(form, "min_spend", 100) or 0,
+        "min_quantity": _optional_int(form, "min_quantity") or 1,
+        "budget_cents": _optional_int(form, "budget", 100),
+        "holdout_bps": _optional_int(form, "holdout", 100) or 0,
+        "ends_at": now + dt.timedelta(days=max(1, min(days, 365))),
+    }
+    try:
+        return PromotionIn.model_validate(raw)
+    except ValidationError as err:
+        raise _validation_error(err) from None
+
+
+@router.post("/seller/promotions")
+def create_promotion(request: Request, form: web.Form, user: web.Seller) -> Response:
+    """A seller-funded promotion on the seller's own listings, as a draft; a coupon gets its code."""
+    now = utcnow()
+    code = web.field(form, "code", limit=32)
+    try:
+        data = _promotion_in(form, now)
+        if data.kind not in SELLER_KINDS:
+            raise InvalidInput("Flash deals are set up by operators.", field="kind")
+        with _app(request).db.transaction() as session:
+            made = promo_admin.create(session, principal=user.principal, data=data, now=now)
+            if data.kind is PromotionKind.COUPON and code:
+                promo_codes.add_codes(
+                    session, principal=user.principal, promotion_id=made.id, data=CodesIn(code=code), now=now
+                )
+            promotion_id = made.id
+    except ValidationError as err:
+        return _failed(request, _validation_error(err))
+    except DomainError as err:
+        return _failed(request, err)
+    return _see_other("/seller/promotions", "promotion_created", promotion_id)
+
+
+@router.post("/seller/promotions/{promotion_id}/{action}")
+def promotion_action(request: Request, promotion_id: PathId, action: str, form: web.Form, user: web.Seller) -> Response:
+    move = LIFECYCLE.get(action)
+    if move is None:
+        return render_problem(request, 404, "Not found", "There is no such action.")
+    try:
+        with _app(request).db.transaction() as session:
+            done = move(session, principal=user.principal, promotion_id=promotion_id, now=utcnow())
+            status = done.status.value
+    except DomainError as err:
+        return _failed(request, err)
+    return _see_other("/seller/promotions", f"promotion_{status}", promotion_id)
+
+
+@router.get("/seller/promotions/{promotion_id}", response_class=HTMLResponse)
+def promotion_results(request: Request, promotion_id: PathId, user: web.Seller) -> Response:
+    """Results: the analytics service's figures and its chart (inline SVG)."""
+    try:
+        with _app(request).db.transaction() as session:
+            found = promo_analytics.promotion_analytics(
+                session, principal=user.principal, promotion_id=promotion_id, now=utcnow()
+            )
+            promotion = promo_admin.get_promotion(session, principal=user.principal, promotion_id=promotion_id)
+            context = {"p": promotion, "a": found, "chart": Markup(analytics_chart.render(found)), "notice": ""}
+            return render(request, "seller_promotion.html", context)
+    except DomainError as err:
+        return _failed(request, err)
+
+
+# ---- settlements and statements ---------------------------------------------------------------------------
+
+
+def _period(text: str, now: dt.datetime) -> Period | None:
+    if not text:
+        return Period.containing(now)
+    try:
+        return parse_period(text[:10])
+    except ValueError:
+        return None
+
+
+@router.get("/seller/statements", response_class=HTMLResponse)
+def statements_page(request: Request, user: web.Seller, period: str = "") -> Response:
+    """The closed periods (with their CSV) and one period's statement, the current one by default."""
+    seller_id = user.principal.seller_id
+    assert seller_id is not None
+    now = utcnow()
+    chosen = _period(period, now)
+    if chosen is None:
+        return render_problem(request, 404, "Not found", "There is no such settlement period.")
+    with _app(request).db.transaction() as session:
+        closed = settlement.list_statements(session, principal=user.principal, seller_id=seller_id)
+        statement = settlement.get_statement(session, principal=user.principal, seller_id=seller_id, period=chosen)
+        context = {
+            "closed": closed,
+            "st": statement,
+            "current": chosen == Period.containing(now),
+            "lines": statement.lines[-STATEMENT_LINES:],
+            "more_lines": max(0, len(statement.lines) - STATEMENT_LINES),
+            "notice": "",
+        }
+        return render(request, "seller_statements.html", context)
+
+
+@router.get("/seller/statements/{period}.csv")
+def statement_csv(request: Request, period: str, user: web.Seller) -> Response:
+    seller_id = user.principal.seller_id
+    assert seller_id is not None
+    chosen = _period(period, utcnow())
+    if chosen is None:
+        return render_problem(request, 404, "Not found", "There is no such settlement period.")
+    with _app(request).db.transaction() as session:
+        statement = settlement.get_statement(session, principal=user.principal, seller_id=seller_id, period=chosen)
+        body = settlement.statement_csv(statement)
+    name = f"statement-seller-{seller_id}-{chosen.label}.csv"
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
+
+
+# ---- the redirect cutover: countdown and one-click migration ----------------------------------------------
+
+
+@router.get("/seller/cutover", response_class=HTMLResponse)
+def cutover_page(request: Request, user: web.Seller, done: str = "", ref: str = "") -> Response:
+    seller_id = user.principal.seller_id
+    assert seller_id is not None
+    with _app(request).db.transaction() as session:
+        found = cutover.seller_cutover(session, principal=user.principal, seller_id=seller_id, now=utcnow())
+        listings = [(p, cutover.active_variants(p)) for p in found.listings]
+        context = {"c": found, "listings": listings, "notice": _notice(done, ref)}
+        return render(request, "seller_cutover.html", context)
+
+
+@router.post("/seller/products/{product_id}/migrate")
+def migrate(request: Request, product_id: PathId, form: web.Form, user: web.Seller) -> Response:
+    """One click: a redirect listing moves in-app with the data its target needs (from the same form)."""
+    try:
+        target = SellingMode(web.field(form, "target", limit=24))
+    except ValueError:
+        return render_problem(request, 422, "Invalid input", "Choose seller fulfilled or full custody.")
+    try:
+        with _app(request).db.transaction() as session:
+            listing = catalog.get_product(session, principal=user.principal, product_id=product_id)
+            data = _mode_data(form, target, [v.sku for v in cutover.active_variants(listing.product)])
+            cutover.migrate_listing(
+                session, principal=user.principal, product_id=product_id, target=target, data=data, now=utcnow()
+            )
+    except DomainError as err:
+        return _failed(request, err)
+    return _see_other("/seller/cutover", f"migrated_{target.value}", product_id)
+
+
+# ---- inventory per warehouse and inbound consignments -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StockRow:
+    warehouse: str
+    platform: bool
+    sku: str
+    title: str
+    on_hand: int
+    reserved: int
+
+    @property
+    def available(self) -> int:
+        return max(self.on_hand - self.reserved, 0)
+
+
+def _stock(session: Session, seller_id: int) -> list[StockRow]:
+    """Every stock row of the seller's SKUs, in its own warehouses and the platform's (full custody)."""
+    rows = session.execute(
+        select(Warehouse.code, Warehouse.operator, Variant.sku, Product.title, Stock.on_hand, Stock.reserved)
+        .join(Warehouse, Warehouse.id == Stock.warehouse_id)
+        .join(Variant, Variant.id == Stock.variant_id)
+        .join(Product, Product.id == Variant.product_id)
+        .where(Product.seller_id == seller_id)
+        .order_by(Warehouse.code, Variant.sku)
+        .limit(STOCK_ROWS)
+    )
+    return [
+        StockRow(code, operator is not WarehouseOperator.SELLER, sku, title, int(on_hand), int(reserved))
+        for code, operator, sku, title, on_hand, reserved in rows
+    ]
+
+
+@router.get("/seller/inventory", response_class=HTMLResponse)
+def inventory_page(request: Request, user: web.Seller) -> Response:
+    seller_id = user.principal.seller_id
+    assert seller_id is not None
+    with _app(request).db.transaction() as session:
+        stock = _stock(session, seller_id)
+        consignments = inbound.list_consignments(session, principal=user.principal, limit=LIST_LIMIT)
+        codes = dict(session.execute(select(Warehouse.id, Warehouse.code)).all()) if consignments else {}
+        context = {"stock": stock, "consignments": consignments, "codes": codes, "notice": ""}
+        return render(request, "seller_inventory.html", context)
+
+
+__all__ = ["router"]
