@@ -39,6 +39,9 @@ class InteractionEvent(Base):
         ),
         Index("ix_interaction_events_user_time", "user_id", "occurred_at"),
         Index("ix_interaction_events_received", "received_at"),
+        # Impressions (and other types) over a window, per listing or content, read from the index alone:
+        # seller and platform analytics count them on every dashboard (migration 0023).
+        Index("ix_interaction_events_type_time", "type", "occurred_at", "product_id", "content_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
