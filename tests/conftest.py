@@ -8,11 +8,14 @@ test session creates and drops its own database. Without a server they skip with
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -143,16 +146,23 @@ def server(container: Container) -> Iterator[LiveServer]:
     from yellowcart.app import create_app
 
     app = create_app(container.settings, container)
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
+    # Two test workers pick free ports independently: if another process takes ours between the pick and
+    # the bind, the server thread ends at once; pick another port and try again.
+    for _attempt in range(5):
+        port = _free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        srv = uvicorn.Server(config)
+        thread = threading.Thread(target=srv.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not srv.started and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if srv.started:
+            break
+        srv.should_exit = True
+        thread.join(timeout=5)
+    else:
+        raise RuntimeError("uvicorn did not start")
     try:
         yield LiveServer(f"http://127.0.0.1:{port}", container)
     finally:
@@ -163,3 +173,38 @@ def server(container: Container) -> Iterator[LiveServer]:
 @pytest.fixture
 def market(db: Database) -> Market:
     return Market(db=db)
+
+
+# ---- a real browser, one per test process ----------------------------------------------------------------
+# Session-scoped here (not in each web test package), so every browser test in a process shares one
+# Playwright: a second sync Playwright in the same process refuses to start.
+CHROMIUM = os.environ.get("YC_CHROMIUM", "/usr/bin/chromium")
+
+
+def _chromium() -> str | None:
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    return shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    executable = _chromium()
+    why = None
+    if executable is None:
+        why = f"chromium is not installed ({CHROMIUM}); apt-get install -y chromium"
+    else:
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            why = "playwright is not installed (pip install -e '.[dev]')"
+    if why is not None:
+        if os.environ.get("YC_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"YC_REQUIRE_BROWSER=1 but {why}")
+        pytest.skip(why)
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            launched.close()

@@ -12,12 +12,12 @@ from pydantic import SecretStr
 
 from sellers.conftest import PII_KEY
 from shipping.shipping_world import WEBHOOK_SECRET
-from web_browser.conftest import browser, container
+from web_browser.conftest import container
 from yellowcart.db import Database
 from yellowcart.sellers.policies import seed_markets
 from yellowcart.settings import Settings
 
-__all__ = ["browser", "container", "db", "page", "settings"]
+__all__ = ["container", "db", "page", "settings"]
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from web_browser.conftest import browser, container, settings
+from web_browser.conftest import container, settings
 
-__all__ = ["browser", "container", "desk", "settings"]
+__all__ = ["container", "desk", "settings"]
 
 
 @pytest.fixture
