@@ -38,7 +38,7 @@ Operator = Annotated[Principal, require(Role.OPERATOR)]
 Seller = Annotated[Principal, require(Role.SELLER)]
 
 
-def _out(view: custody.OfferView, min_margin_bps: int) -> SupplyOfferOut:
+def offer_out(view: custody.OfferView, min_margin_bps: int) -> SupplyOfferOut:
     o = view.offer
     return SupplyOfferOut(
         id=o.id,
@@ -83,7 +83,7 @@ def make_offer(body: SupplyOfferIn, app: App, who: Manager) -> SupplyOfferOut:
             note=body.note,
         )
         view = custody.get_offer(session, principal=who, offer_id=offer.id)
-        return _out(view, app.settings.custody_min_margin_bps)
+        return offer_out(view, app.settings.custody_min_margin_bps)
 
 
 @router.get(
@@ -106,14 +106,16 @@ def list_offers(
             session, principal=who, status=status, sku=sku, seller_id=seller_id,
             after_id=decode_cursor(cursor), limit=limit + 1,
         )  # fmt: skip
-        items = [_out(v, app.settings.custody_min_margin_bps) for v in rows[:limit]]
+        items = [offer_out(v, app.settings.custody_min_margin_bps) for v in rows[:limit]]
     return SupplyOfferPage(items=items, next_cursor=next_cursor(items, len(rows) > limit))
 
 
 @router.get("/v1/supply-offers/{offer_id}", response_model=SupplyOfferOut, responses=PROBLEMS, summary="One offer")
 def get_offer(offer_id: PathId, app: App, who: Manager) -> SupplyOfferOut:
     with app.db.transaction() as session:
-        return _out(custody.get_offer(session, principal=who, offer_id=offer_id), app.settings.custody_min_margin_bps)
+        return offer_out(
+            custody.get_offer(session, principal=who, offer_id=offer_id), app.settings.custody_min_margin_bps
+        )
 
 
 @router.post(
@@ -129,7 +131,7 @@ def accept(offer_id: PathId, body: AcceptIn, app: App, who: Operator) -> SupplyO
             session, principal=who, offer_id=offer_id, price_cents=body.price_cents, min_margin_bps=minimum,
             override_margin=body.override_margin, reason=body.reason, now=utcnow(),
         )  # fmt: skip
-        return _out(custody.get_offer(session, principal=who, offer_id=offer_id), minimum)
+        return offer_out(custody.get_offer(session, principal=who, offer_id=offer_id), minimum)
 
 
 @router.post(
@@ -141,7 +143,9 @@ def accept(offer_id: PathId, body: AcceptIn, app: App, who: Operator) -> SupplyO
 def reject(offer_id: PathId, body: RejectIn, app: App, who: Operator) -> SupplyOfferOut:
     with app.db.transaction() as session:
         custody.reject_offer(session, principal=who, offer_id=offer_id, reason=body.reason, now=utcnow())
-        return _out(custody.get_offer(session, principal=who, offer_id=offer_id), app.settings.custody_min_margin_bps)
+        return offer_out(
+            custody.get_offer(session, principal=who, offer_id=offer_id), app.settings.custody_min_margin_bps
+        )
 
 
 @router.post(
@@ -158,7 +162,7 @@ def counter(offer_id: PathId, body: CounterIn, app: App, who: Operator) -> Suppl
             price_cents=body.price_cents, min_margin_bps=minimum, override_margin=body.override_margin,
             reason=body.reason, now=utcnow(),
         )  # fmt: skip
-        return _out(custody.get_offer(session, principal=who, offer_id=offer_id), minimum)
+        return offer_out(custody.get_offer(session, principal=who, offer_id=offer_id), minimum)
 
 
 @router.post(
@@ -170,7 +174,9 @@ def counter(offer_id: PathId, body: CounterIn, app: App, who: Operator) -> Suppl
 def accept_counter(offer_id: PathId, body: AnswerIn, app: App, who: Seller) -> SupplyOfferOut:
     with app.db.transaction() as session:
         custody.answer_counter(session, principal=who, offer_id=offer_id, accept=True, reason=body.reason, now=utcnow())
-        return _out(custody.get_offer(session, principal=who, offer_id=offer_id), app.settings.custody_min_margin_bps)
+        return offer_out(
+            custody.get_offer(session, principal=who, offer_id=offer_id), app.settings.custody_min_margin_bps
+        )
 
 
 @router.post(
@@ -184,4 +190,6 @@ def decline_counter(offer_id: PathId, body: AnswerIn, app: App, who: Seller) -> 
         custody.answer_counter(
             session, principal=who, offer_id=offer_id, accept=False, reason=body.reason, now=utcnow()
         )
-        return _out(custody.get_offer(session, principal=who, offer_id=offer_id), app.settings.custody_min_margin_bps)
+        return offer_out(
+            custody.get_offer(session, principal=who, offer_id=offer_id), app.settings.custody_min_margin_bps
+        )

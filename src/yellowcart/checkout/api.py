@@ -41,7 +41,7 @@ CartId = PathId
 PROBLEMS = problems()
 
 
-def _cart_out(session: Session, cart: Cart, app: App) -> CartOut:
+def cart_out(session: Session, cart: Cart, app: App) -> CartOut:
     items = service.cart_items(cart, session)
     address = ShippingAddress.model_validate(cart.ship_to) if cart.ship_to else None
     codes = list(cart.coupon_codes or [])
@@ -156,13 +156,13 @@ def _coupon_statuses(
 @router.post("/carts", response_model=CartOut, responses=PROBLEMS, summary="Get (or open) my active cart")
 def open_cart(db: Db, app: App, who: Caller) -> CartOut:
     with db.transaction() as session:
-        return _cart_out(session, service.active_cart(session, principal=who), app)
+        return cart_out(session, service.active_cart(session, principal=who), app)
 
 
 @router.get("/carts/{cart_id}", response_model=CartOut, responses=PROBLEMS)
 def get_cart(cart_id: CartId, db: Db, app: App, who: Caller) -> CartOut:
     with db.transaction() as session:
-        return _cart_out(session, service.get_cart(session, principal=who, cart_id=cart_id), app)
+        return cart_out(session, service.get_cart(session, principal=who, cart_id=cart_id), app)
 
 
 @router.put(
@@ -171,7 +171,7 @@ def get_cart(cart_id: CartId, db: Db, app: App, who: Caller) -> CartOut:
 def set_line(cart_id: CartId, body: CartLineIn, db: Db, app: App, who: Caller) -> CartOut:
     with db.transaction() as session:
         cart = service.set_cart_line(session, principal=who, cart_id=cart_id, sku=body.sku, quantity=body.quantity)
-        return _cart_out(session, cart, app)
+        return cart_out(session, cart, app)
 
 
 @router.post(
@@ -192,7 +192,7 @@ def add_coupon(cart_id: CartId, body: CouponIn, db: Db, app: App, who: Caller) -
             if len(codes) >= 5:
                 raise InvalidInput("At most 5 coupon codes per cart.", field="code")
             cart.coupon_codes = [*codes, code]
-        return _cart_out(session, cart, app)
+        return cart_out(session, cart, app)
 
 
 @router.delete("/carts/{cart_id}/coupons/{code}", response_model=CartOut, responses=PROBLEMS)
@@ -202,13 +202,13 @@ def remove_coupon(
     with db.transaction() as session:
         cart = service.open_cart(session, principal=who, cart_id=cart_id)
         cart.coupon_codes = [c for c in cart.coupon_codes or [] if c != offers.normalise_code(code)]
-        return _cart_out(session, cart, app)
+        return cart_out(session, cart, app)
 
 
 @router.put("/carts/{cart_id}/address", response_model=CartOut, responses=PROBLEMS)
 def set_address(cart_id: CartId, body: ShippingAddress, db: Db, app: App, who: Caller) -> CartOut:
     with db.transaction() as session:
-        return _cart_out(session, service.set_cart_address(session, principal=who, cart_id=cart_id, address=body), app)
+        return cart_out(session, service.set_cart_address(session, principal=who, cart_id=cart_id, address=body), app)
 
 
 @router.post(

@@ -56,7 +56,7 @@ def page_promises(
     return out
 
 
-def _cards(
+def feed_cards(
     session: Session,
     result: service.FeedResult,
     content: ContentSnapshot,
@@ -176,5 +176,5 @@ def get_feed(
             now=now,
         )
         content = app.feed_signals.content.get(session, now)
-        items = _cards(session, result, content, dest, now, shopper_id=who.user_id if who else None)
+        items = feed_cards(session, result, content, dest, now, shopper_id=who.user_id if who else None)
     return FeedPage(items=items, next_cursor=service.encode_seen(result.seen) if items else None)

@@ -9,53 +9,32 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from yellowcart.auth.service import Principal
-from yellowcart.bootstrap import Container
 from yellowcart.db import MAX_ID, utcnow
 from yellowcart.http import App, Caller, PathId, decode_cursor, next_cursor, problems
-from yellowcart.risk import signals as risk_signals
-from yellowcart.support import conversations, messages, rules, stream
+from yellowcart.support import conversations, live_messages, messages, rules, thread
 from yellowcart.support.access import Side, get_conversation
-from yellowcart.support.models import Conversation, ConversationStatus, Counterpart, Message
+from yellowcart.support.models import Conversation, ConversationStatus, Counterpart
 from yellowcart.support.schemas import (
-    CardOut,
     ConversationOut,
     ConversationPage,
     EscalateIn,
     EventOut,
     MessageIn,
-    MessageOut,
     MessagePage,
     OpenIn,
     PostedOut,
     ReadIn,
     ReadReceipts,
 )
+from yellowcart.support.shapes import message_out
 
 router = APIRouter(tags=["customer service"])
 PROBLEMS = problems(s403="Not allowed for this role", s404="Unknown conversation or order (or not yours)")
 Cursor = Annotated[str | None, Query(max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 EVENT_STREAM = {"content": {"text/event-stream": {"schema": {"type": "string"}}}}
-
-
-def message_out(m: Message, who: Principal) -> MessageOut:
-    return MessageOut(
-        id=m.id,
-        conversation_id=m.conversation_id,
-        sender_role=m.sender_role,
-        from_me=m.sender_user_id == who.user_id,
-        text=m.body,
-        images=list(m.images),
-        card=CardOut(type=m.card_type, id=m.card_id) if m.card_type is not None and m.card_id is not None else None,
-        auto_answer=m.auto_answer,
-        intent=m.intent,
-        masked=list(m.masked),
-        redacted=m.redacted_at is not None,
-        created_at=m.created_at,
-    )
 
 
 def conversations_out(session: Session, who: Principal, convs: Sequence[Conversation]) -> list[ConversationOut]:
@@ -183,10 +162,9 @@ def post_message(conversation_id: PathId, body: MessageIn, app: App, who: Caller
     )  # fmt: skip
     posting = messages.Posting(config=app.support.config, returns_config=app.returns_config())
     with app.db.transaction() as session:
-        posted = messages.post_message(
+        posted = thread.post(
             session, principal=who, conversation_id=conversation_id, draft=draft, settings=posting, now=utcnow()
         )
-        risk_signals.message_posted(session, principal=who, conversation_id=conversation_id, text=posted.message.body)
         out = PostedOut(
             message=message_out(posted.message, who),
             auto_answer=message_out(posted.auto_answer, who) if posted.auto_answer else None,
@@ -253,25 +231,6 @@ def list_events(conversation_id: PathId, app: App, who: Caller) -> list[EventOut
 # ---- the stream --------------------------------------------------------------------------------------
 
 
-def _start(app: Container, who: Principal, conversation_id: int) -> int:
-    """404 for non-participants before the stream starts; the newest message id otherwise."""
-    with app.db.transaction() as session:
-        return get_conversation(session, principal=who, conversation_id=conversation_id).last_message_id or 0
-
-
-def _fetch(app: Container, who: Principal, conversation_id: int, after: int) -> stream.Update:
-    with app.db.transaction() as session:
-        conv, rows = messages.list_messages(
-            session, principal=who, conversation_id=conversation_id, before_id=None, after_id=after, limit=200
-        )
-        out = one_out(session, who, conv)
-        return stream.Update(
-            messages=[(m.id, message_out(m, who).model_dump(mode="json")) for m in rows],
-            read=out.read.model_dump(),
-            status=out.model_dump(mode="json", include={"status", "escalated_at", "resolved_at", "first_response_at"}),
-        )
-
-
 @router.get(
     "/v1/conversations/{conversation_id}/stream",
     response_class=StreamingResponse,
@@ -286,14 +245,4 @@ async def stream_conversation(
     last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0, le=MAX_ID)] = None,
 ) -> StreamingResponse:
     """Without ``after`` or ``Last-Event-ID`` only what is new from now on; with either, what came after."""
-    newest = await run_in_threadpool(_start, app, who, conversation_id)
-    cursor = last_event_id if last_event_id is not None else after if after is not None else newest
-
-    async def fetch(since: int) -> stream.Update:
-        return await run_in_threadpool(_fetch, app, who, conversation_id, since)
-
-    body = stream.frames(
-        app.support.broker, conversation_id, cursor, fetch, heartbeat=app.settings.live_heartbeat_seconds
-    )
-    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(body, media_type="text/event-stream", headers=headers)
+    return await live_messages.conversation_stream(app, who, conversation_id, after=after, last_event_id=last_event_id)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -27,12 +27,12 @@ from yellowcart.bootstrap import Container
 from yellowcart.checkout import explain, idempotency
 from yellowcart.checkout import service as checkout
 from yellowcart.checkout.address import ShippingAddress
-from yellowcart.checkout.api import _cart_out
+from yellowcart.checkout.api import cart_out
 from yellowcart.checkout.schemas import CheckoutRequest
-from yellowcart.db import utcnow
+from yellowcart.db import MAX_ID, utcnow
 from yellowcart.errors import DomainError, InvalidInput, NotFound, Unauthorized
 from yellowcart.feed import service as feed_service
-from yellowcart.feed.api import _cards as feed_cards
+from yellowcart.feed.api import feed_cards
 from yellowcart.fulfillment import shipping
 from yellowcart.fulfillment.geo import destination
 from yellowcart.http import PathId
@@ -45,8 +45,9 @@ from yellowcart.returns.schemas import ReturnIn, WantedIn
 from yellowcart.risk import checks as risk_checks
 from yellowcart.risk.context import current as risk_context
 from yellowcart.sellers.identity import pii_key
-from yellowcart.support import api as support_api
-from yellowcart.support.schemas import MessageIn, OpenIn
+from yellowcart.support import conversations, live_messages, thread
+from yellowcart.support import messages as support_messages
+from yellowcart.support.shapes import message_out
 from yellowcart.web import session as web
 from yellowcart.web.pages import render, render_problem
 
@@ -251,7 +252,7 @@ def add_to_cart(request: Request, form: web.Form, user: web.Shopper) -> Response
 def _cart_view(app: Container, user: web.WebUser) -> Any:
     with app.db.transaction() as session:
         cart = checkout.active_cart(session, principal=user.principal)
-        return _cart_out(session, cart, app)
+        return cart_out(session, cart, app)
 
 
 @router.get("/cart", response_class=HTMLResponse)
@@ -408,10 +409,17 @@ def _order_context(app: Container, user: web.WebUser, order_id: int) -> dict[str
     except DomainError:
         eligibility = None
     returns = [r for r in returns_api.list_returns(app, user.principal, limit=100).items if r.order_id == order_id]
-    conv = next(iter(support_api.list_conversations(app, user.principal, order_id=order_id, limit=1).items), None)
-    messages = []
-    if conv is not None:
-        messages = support_api.list_messages(conv.id, app, user.principal, after=0, limit=100).items
+    with app.db.transaction() as session:
+        found = conversations.list_conversations(
+            session, principal=user.principal, filters=conversations.Filters(order_id=order_id), before_id=None, limit=1
+        )
+        conv = found[0] if found else None
+        said = []
+        if conv is not None:
+            _, rows = support_messages.list_messages(
+                session, principal=user.principal, conversation_id=conv.id, before_id=None, after_id=0, limit=100
+            )
+            said = [message_out(m, user.principal) for m in rows]
     return {
         "order": view,
         "timeline": timeline,
@@ -420,7 +428,7 @@ def _order_context(app: Container, user: web.WebUser, order_id: int) -> dict[str
         "eligibility": eligibility,
         "returns": returns,
         "conversation": conv,
-        "messages": messages,
+        "messages": said,
     }
 
 
@@ -475,11 +483,40 @@ def send_message(request: Request, order_id: PathId, form: web.Form, user: web.S
     try:
         if not text:
             raise InvalidInput("Write a message first.")
-        conv = support_api.open_conversation(order_id, OpenIn(), app, user.principal, Response())
-        support_api.post_message(conv.id, MessageIn(text=text), app, user.principal)
+        posting = support_messages.Posting(config=app.support.config, returns_config=app.returns_config())
+        with app.db.transaction() as session:
+            conv, _ = conversations.open_conversation(
+                session, principal=user.principal, order_id=order_id, counterpart=None, now=utcnow()
+            )
+            thread.post(
+                session, principal=user.principal, conversation_id=conv.id, draft=support_messages.Draft(text=text),
+                settings=posting, now=utcnow(),
+            )  # fmt: skip
+            conversation_id = conv.id
+        app.support.changed(conversation_id, "message")
     except DomainError as err:
         return _failed(request, err)
     return _see_other(f"/orders/{order_id}#messages")
+
+
+@router.get("/app/conversations/{conversation_id}/stream")
+async def stream_messages(
+    request: Request,
+    conversation_id: PathId,
+    user: web.MaybeUser,
+    after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+    last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0, le=MAX_ID)] = None,
+) -> Response:
+    """The order page's live messages (SSE): ``GET /v1/conversations/{id}/stream`` for the session's user, as
+    an EventSource sends the cookie but never a bearer header. Participants only: anyone else gets 404."""
+    if user is None:
+        return JSONResponse({"title": "Sign in first", "status": 401}, status_code=401)
+    try:
+        return await live_messages.conversation_stream(
+            _app(request), user.principal, conversation_id, after=after, last_event_id=last_event_id
+        )
+    except NotFound:
+        return JSONResponse({"title": "Not found", "status": 404}, status_code=404)
 
 
 @router.post("/promotions/{promotion_id}/claim")
