@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from fastapi import APIRouter, Request
@@ -28,12 +29,12 @@ from yellowcart.analytics.metrics import SortKey, total
 from yellowcart.auth.models import Role, User
 from yellowcart.bootstrap import Container
 from yellowcart.catalog import custody
-from yellowcart.catalog.custody_api import _out as custody_out
+from yellowcart.catalog.custody_api import offer_out as custody_out
 from yellowcart.catalog.custody_models import OfferStatus
 from yellowcart.catalog.custody_schemas import AcceptIn, CounterIn, RejectIn
 from yellowcart.db import utcnow
 from yellowcart.errors import DomainError, InvalidInput
-from yellowcart.fulfillment import health
+from yellowcart.fulfillment import capacity, health
 from yellowcart.fulfillment.models import CapacityUsage, Shipment, ShipmentStatus, SlaIncident, SlaKind
 from yellowcart.http import PathId
 from yellowcart.inventory.models import Warehouse
@@ -661,15 +662,50 @@ def decide_appeal(request: Request, appeal_id: PathId, user: web.Operator, form:
 # ---- warehouses and the redirect cutover ----------------------------------------------------------------------
 
 CAPACITY_DAYS = 5
+WAREHOUSE_NOTICES = {"warehouse_saved": "Warehouse settings saved: new promises and allocations use them."}
+
+
+@dataclass(frozen=True, slots=True)
+class WarehouseEdit:
+    """A warehouse settings form that was refused: what was typed, and which field is wrong and why."""
+
+    warehouse_id: int
+    daily_capacity: str
+    cutoff_local: str
+    field: str | None
+    message: str
 
 
 @router.get("/ops/warehouses", response_class=HTMLResponse)
 def warehouses(request: Request, user: web.Operator, done: str = "") -> Response:
-    return _warehouses_page(request, user, notice=_notice(done))
+    return _warehouses_page(request, user, notice=_notice(done) or WAREHOUSE_NOTICES.get(done[:32]))
+
+
+@router.post("/ops/warehouses/{warehouse_id}/settings", response_class=HTMLResponse)
+def change_warehouse_settings(request: Request, warehouse_id: PathId, user: web.Operator, form: web.Form) -> Response:
+    """Daily capacity (empty: no limit) and cut-off, through the audited fulfilment service; a refused value
+    shows the page again with the form open, what was typed, and the reason next to the field."""
+    typed_capacity = web.field(form, "daily_capacity", limit=32)
+    typed_cutoff = web.field(form, "cutoff_local", limit=16)
+    try:
+        schedule = capacity.parse_schedule(daily_capacity=typed_capacity, cutoff_local=typed_cutoff)
+        with _app(request).db.transaction() as session:
+            capacity.change_schedule(session, principal=user.principal, warehouse_id=warehouse_id, schedule=schedule)
+    except DomainError as err:
+        field = err.extra.get("field")
+        edit = WarehouseEdit(warehouse_id, typed_capacity, typed_cutoff, str(field) if field else None, err.detail)
+        return _warehouses_page(request, user, error=err.detail, edit=edit, status_code=err.status)
+    return _see_other(f"/ops/warehouses?done=warehouse_saved#warehouse-{warehouse_id}")
 
 
 def _warehouses_page(
-    request: Request, user: web.WebUser, *, notice: str | None = None, error: str | None = None, status_code: int = 200
+    request: Request,
+    user: web.WebUser,
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    edit: WarehouseEdit | None = None,
+    status_code: int = 200,
 ) -> Response:
     """Every warehouse with its cut-off, handling time and daily capacity against the orders booked on the
     next business days; and every market's redirect cutover with the form that schedules, moves or cancels it."""
@@ -691,7 +727,10 @@ def _warehouses_page(
         names = (
             dict(session.execute(select(Seller.id, Seller.name).where(Seller.id.in_(owners))).all()) if owners else {}
         )
-    context = {"rows": rows, "days": days, "names": names, "cutovers": cutovers, "notice": notice, "error": error}
+    context = {
+        "rows": rows, "days": days, "names": names, "cutovers": cutovers, "notice": notice, "error": error,
+        "edit": edit, "max_capacity": capacity.MAX_DAILY_CAPACITY,
+    }  # fmt: skip
     return render(request, "ops_warehouses.html", context, status_code)
 
 

@@ -7,19 +7,24 @@ OpenAPI schema: they are not API, and the API fuzz tests must not walk them.
 
 from __future__ import annotations
 
+import inspect
 import re
 import zlib
 from decimal import Decimal, InvalidOperation
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import select
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yellowcart import __version__
 from yellowcart.auth.models import User
@@ -104,8 +109,72 @@ def render_problem(request: Request, status_code: int, title: str, detail: str) 
     return render(request, "problem.html", {"status": status_code, "title": title, "detail": detail}, status_code)
 
 
+#: Paths that are not pages: the API, its schema and docs, health, metrics and static files keep their own
+#: error answers (RFC 9457 problem+json, from ``http.install_error_handlers``).
+NOT_PAGES = ("/v1/", "/healthz", "/metrics", "/openapi", "/docs", "/redoc", "/static/", "/static-offline-docs/")
+PAGE_ERRORS = {
+    404: ("Page not found", "There is no page at this address: the link may be mistyped or out of date."),
+    405: ("Not allowed here", "This address does not take that kind of request."),
+}
+
+
+def is_page(path: str) -> bool:
+    """Whether an error at ``path`` is answered with an HTML page (a person reads it) rather than JSON."""
+    return path != "/v1" and not path.startswith(NOT_PAGES)
+
+
+def _where(error: Any) -> str:
+    """``("query", "status")`` -> ``status``: the field as the page's link or form names it."""
+    return ".".join(str(part) for part in tuple(error.get("loc", ()))[1:]) or "form"
+
+
+def invalid_request_page(request: Request, exc: RequestValidationError) -> HTMLResponse:
+    """A path segment that cannot be an id (``/orders/abc``, ``/seller/promotions/-1``) names nothing: 404.
+    A bad query or form value: 422, naming the field."""
+    errors = exc.errors()
+    in_path = next((e for e in errors if tuple(e.get("loc", ()))[:1] == ("path",)), None)
+    if in_path is not None:
+        thing = str(tuple(in_path["loc"])[-1]).removesuffix("_id").replace("_", " ")
+        return render_problem(request, 404, "Not found", f"There is no such {thing}: the link may be mistyped.")
+    said = "; ".join(f"{_where(e)}: {e.get('msg', 'not valid')}" for e in errors[:3])
+    return render_problem(request, 422, "Invalid input", f"Check the link or the form and try again ({said}).")
+
+
+def _phrase(status_code: int) -> str:
+    try:
+        return HTTPStatus(status_code).phrase
+    except ValueError:
+        return "Error"
+
+
+async def _answer(handler: Any, request: Request, exc: Exception) -> Response:
+    answer = handler(request, exc)
+    return await answer if inspect.isawaitable(answer) else answer  # type: ignore[no-any-return]
+
+
 def install(app: FastAPI) -> None:
-    """The web apps' answers to :mod:`session`'s exceptions: sign in first (a redirect), or a 403 page."""
+    """The web apps' answers to :mod:`session`'s exceptions: sign in first (a redirect), or a 403 page; and
+    to invalid requests and unknown routes on page URLs (:func:`is_page`): the problem page, where the API
+    keeps its problem+json (call after ``http.install_error_handlers``, whose handlers are kept for those)."""
+    api_invalid = app.exception_handlers.get(RequestValidationError, request_validation_exception_handler)
+    api_http = app.exception_handlers.get(StarletteHTTPException, http_exception_handler)
+
+    async def invalid_request(request: Request, exc: Exception) -> Response:
+        if not is_page(request.url.path) or not isinstance(exc, RequestValidationError):
+            return await _answer(api_invalid, request, exc)
+        return invalid_request_page(request, exc)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        if not is_page(request.url.path) or not isinstance(exc, StarletteHTTPException) or exc.status_code < 400:
+            return await _answer(api_http, request, exc)
+        phrase = _phrase(exc.status_code)
+        title, detail = PAGE_ERRORS.get(exc.status_code, (phrase, str(exc.detail or phrase)))
+        response = render_problem(request, exc.status_code, title, detail)
+        response.headers.update(exc.headers or {})  # 405: Allow
+        return response
+
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(StarletteHTTPException, http_error)
 
     async def sign_in_first(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, session.SignInRequired)
