@@ -61,11 +61,17 @@ from yellowcart.sellers.onboarding_api import router as onboarding_router
 from yellowcart.settings import Settings, get_settings
 from yellowcart.support.admin_api import router as support_admin_router
 from yellowcart.support.api import router as support_router
+from yellowcart.web.live_pages import router as live_pages_router
 from yellowcart.web.ops import router as ops_web_router
+from yellowcart.web.ops_conversations import router as ops_conversations_router
+from yellowcart.web.ops_receiving import router as ops_receiving_router
 from yellowcart.web.pages import STATIC_FILES
 from yellowcart.web.pages import install as install_web_pages
 from yellowcart.web.pages import router as pages_router
 from yellowcart.web.seller import router as seller_web_router
+from yellowcart.web.seller_catalogue import router as seller_catalogue_router
+from yellowcart.web.seller_conversations import router as seller_conversations_router
+from yellowcart.web.seller_inventory import router as seller_inventory_router
 from yellowcart.web.shop import router as shop_router
 
 
@@ -146,7 +152,13 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(pages_router)
     app.include_router(shop_router)  # the shopper's web app (yellowcart.web.shop)
     app.include_router(seller_web_router)  # the seller centre (yellowcart.web.seller)
+    app.include_router(seller_catalogue_router)  # its product pages with variants (yellowcart.web.seller_catalogue)
+    app.include_router(seller_conversations_router)  # its messages (yellowcart.web.seller_conversations)
+    app.include_router(seller_inventory_router)  # its stock and inbound consignments
     app.include_router(ops_web_router)  # the operations console (yellowcart.web.ops)
+    app.include_router(ops_receiving_router)  # its receiving dock
+    app.include_router(ops_conversations_router)  # its escalated conversations (yellowcart.web.ops_conversations)
+    app.include_router(live_pages_router)  # live room recaps and the seller's rooms (yellowcart.web.live_pages)
     install_web_pages(app)  # sign-in redirects and 403 pages for the web apps
     app.include_router(redirect_public_router)  # /r/{click_id} and the product page's store form
     app.mount("/static", STATIC_FILES, name="static")  # after pages_router: it answers /static/demo/*

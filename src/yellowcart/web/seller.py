@@ -1,6 +1,6 @@
 """The seller centre at /seller: the shop's numbers and what needs doing, orders to ship (label, ship),
 returns to answer, products (create, edit, selling mode, Shopify CSV import with its per-row report),
-promotions (seller-funded, budget, results), inventory and inbound consignments, statements with their CSV,
+promotions (seller-funded, budget, results), statements with their CSV,
 the redirect cutover countdown with one-click migration, and the onboarding application with each rule's
 result and what to fix.
 
@@ -25,13 +25,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 from pydantic import ValidationError
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session, selectinload
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from yellowcart.analytics import service as analytics
+from yellowcart.analytics import trends
 from yellowcart.analytics.metrics import Figures
 from yellowcart.auth.models import Role
 from yellowcart.bootstrap import Container
@@ -40,7 +41,7 @@ from yellowcart.catalog import service as catalog
 from yellowcart.catalog.importer import import_shopify_csv
 from yellowcart.catalog.models import Product, ProductStatus, Variant
 from yellowcart.catalog.modes import SellingMode
-from yellowcart.catalog.schemas import ProductIn, ProductPatch
+from yellowcart.catalog.schemas import ProductPatch
 from yellowcart.db import utcnow
 from yellowcart.errors import DomainError, InvalidInput
 from yellowcart.fulfillment import health, shipping
@@ -48,11 +49,8 @@ from yellowcart.fulfillment.models import Shipment, ShipmentStatus
 from yellowcart.fulfillment.shipping_api import follow_own_tracking
 from yellowcart.http import PathId
 from yellowcart.interactions.models import EventType, InteractionEvent
-from yellowcart.inventory import inbound
-from yellowcart.inventory.models import Stock, Warehouse, WarehouseOperator
+from yellowcart.inventory.models import Warehouse
 from yellowcart.ledger import settlement
-from yellowcart.ledger.chart import EntryKind
-from yellowcart.ledger.models import LedgerEntry
 from yellowcart.ledger.periods import Period, parse_period
 from yellowcart.orders.models import Order, OrderLine
 from yellowcart.orders.state import OrderStatus
@@ -72,7 +70,9 @@ from yellowcart.sellers.models import ApplicationStatus, Seller, SellerApplicati
 from yellowcart.sellers.onboarding_schemas import ApplicationPatch
 from yellowcart.sellers.onboarding_views import application_out
 from yellowcart.support import conversations
+from yellowcart.web import seller_application_forms as application_forms
 from yellowcart.web import seller_chart
+from yellowcart.web import seller_product_forms as product_forms
 from yellowcart.web import session as web
 from yellowcart.web.pages import render, render_problem
 
@@ -83,7 +83,6 @@ CHART_WEEKS = 8
 LIST_LIMIT = 50
 MAX_CSV_BYTES = 1_000_000
 STATEMENT_LINES = 200
-STOCK_ROWS = 500
 PRODUCT_ROWS = 100
 
 
@@ -146,36 +145,11 @@ class Waiting:
 
 
 def _weekly_gmv(session: Session, seller_id: int, now: dt.datetime) -> list[tuple[dt.date, int]]:
-    """GMV per week, oldest first, the last week ending now: closed-loop goods paid (net of discounts) of
-    orders not cancelled, by payment time, plus redirect GMV attributed less reversed, by booking time.
-    Two grouped queries (weeks bucketed by a CASE), not the analytics service's eight-window run: its
-    impressions query, which the chart does not need, dominates on the demo market."""
-    starts = [now - dt.timedelta(weeks=n) for n in range(CHART_WEEKS, 0, -1)]
-    totals = [0] * CHART_WEEKS
-
-    def bucket(column: Any) -> Any:
-        return case(*[(column >= starts[i], i) for i in range(CHART_WEEKS - 1, -1, -1)], else_=-1).label("week")
-
-    week = bucket(Order.paid_at)
-    closed_loop = (
-        select(week, func.sum(OrderLine.line_subtotal_cents - OrderLine.line_discount_cents))
-        .join(OrderLine, OrderLine.order_id == Order.id)
-        .where(Order.seller_id == seller_id, Order.status != OrderStatus.CANCELLED)
-        .where(Order.paid_at >= starts[0], Order.paid_at < now)
-        .group_by(week)
-    )
-    booked = bucket(LedgerEntry.posted_at)
-    redirect = (
-        select(booked, func.sum(LedgerEntry.gmv_cents))
-        .where(LedgerEntry.seller_id == seller_id, LedgerEntry.posted_at >= starts[0], LedgerEntry.posted_at < now)
-        .where(LedgerEntry.kind.in_((EntryKind.REDIRECT_COMMISSION, EntryKind.REDIRECT_REVERSAL)))
-        .group_by(booked)
-    )
-    for query in (closed_loop, redirect):
-        for n, cents in session.execute(query):
-            if 0 <= n < CHART_WEEKS:
-                totals[n] += int(cents or 0)
-    return [(start.date(), totals[i]) for i, start in enumerate(starts)]
+    """GMV per week, oldest first, the last week ending now (``analytics.trends``: two grouped queries, not
+    the analytics service's run per window, whose impressions query the chart does not need)."""
+    weeks = trends.Weeks.ending(now, CHART_WEEKS)
+    totals = trends.weekly_gmv(session, seller_id=seller_id, weeks=weeks)
+    return [(start.date(), cents) for start, cents in zip(weeks.starts, totals, strict=True)]
 
 
 def _waiting(session: Session, who: web.WebUser, now: dt.datetime) -> list[Waiting]:
@@ -260,20 +234,31 @@ def home(request: Request, user: web.Seller, done: str = "", ref: str = "") -> R
 
 @router.get("/seller/numbers", response_class=HTMLResponse)
 def numbers(request: Request, user: web.Seller) -> Response:
-    """The last 30 days per the analytics service: a fragment for the home page (HTMX), else a page."""
+    """The last 30 days per the analytics service: a fragment for the home page (HTMX), else the page with
+    the charts (``analytics.trends``): GMV, return rate and late dispatch per week, conversion by product
+    and by selling mode, each with its numbers in a table."""
     seller_id = user.principal.seller_id
     assert seller_id is not None
-    now = utcnow()
+    now, fragment = utcnow(), web.is_htmx(request)
+    who, window = user.principal, analytics.Window(now - dt.timedelta(days=WINDOW_DAYS), now)
     with _app(request).db.transaction() as session:
-        window = analytics.Window(now - dt.timedelta(days=WINDOW_DAYS), now)
-        figures = analytics.seller_analytics(session, principal=user.principal, seller_id=seller_id, window=window)
-    context = {
+        if fragment:
+            figures = analytics.seller_analytics(session, principal=who, seller_id=seller_id, window=window)
+        else:  # the figures and the product ranking share one read of the window's impressions
+            found = trends.seller_numbers(session, principal=who, seller_id=seller_id, window=window)
+            figures, products = found.figures, found.products
+            weeks = trends.seller_weeks(session, principal=who, seller_id=seller_id, now=now, count=CHART_WEEKS)
+    context: dict[str, Any] = {
         "total": figures.total,
         "modes": [ModeRow(mode.value.replace("_", " "), f) for mode, f in figures.modes.items()],
         "window_days": WINDOW_DAYS,
         "notice": "",
+        "charts": None,
     }
-    return render(request, "_seller_numbers.html" if web.is_htmx(request) else "seller_numbers.html", context)
+    if not fragment:
+        charts = seller_chart.numbers_charts(weeks, products, figures.modes)
+        context.update(charts=charts, weeks=weeks, products=products, min_impressions=trends.MIN_IMPRESSIONS)
+    return render(request, "_seller_numbers.html" if fragment else "seller_numbers.html", context)
 
 
 # ---- orders to ship ---------------------------------------------------------------------------------------
@@ -385,9 +370,18 @@ def decide_return(request: Request, return_id: PathId, form: web.Form, user: web
 
 
 def _application_context(session: Session, application: SellerApplication, who: web.WebUser) -> dict[str, Any]:
+    """What is on file (numbers masked, as the API shows them) and the forms filled in from it."""
     out = application_out(review.details(session, application=application, for_operator=False))
     editable = application.status in (ApplicationStatus.DRAFT, ApplicationStatus.NEEDS_INFO)
-    return {"a": out, "editable": editable, "errors": [], "values": {}}
+    return {
+        "a": out,
+        "editable": editable,
+        "errors": [],
+        "section": "",
+        "values": application_forms.on_file_values(out),
+        "entity_types": application_forms.ENTITY_TYPES,
+        "document_types": application_forms.DOCUMENT_TYPES,
+    }
 
 
 @router.get("/seller/application", response_class=HTMLResponse)
@@ -402,8 +396,7 @@ def application_page(request: Request, user: web.Seller, done: str = "", ref: st
     return render(request, "seller_application.html", {**context, "notice": _notice(done, ref)})
 
 
-def _patch(form: Any) -> tuple[ApplicationPatch | None, list[str]]:
-    """The form's filled-in sections as the API's patch (validated by the same schema), or the errors."""
+def _contact(form: Any) -> dict[str, Any]:
     raw: dict[str, Any] = {}
     phone = web.field(form, "phone", limit=32)
     if phone:
@@ -419,20 +412,36 @@ def _patch(form: Any) -> tuple[ApplicationPatch | None, list[str]]:
             "handle": handle,
             "follower_count": followers or "0",
         }
+    return raw
+
+
+def _patch(form: Any, section: str) -> tuple[ApplicationPatch | None, list[str]]:
+    """The form's section(s) as the API's patch (validated by the same schema), or the errors: the contact
+    form's filled-in sections, or the business entity, or the ID document."""
+    if section == "entity":
+        raw: dict[str, Any] = {"entity": application_forms.entity_section(form)}
+    elif section == "document":
+        raw = {"document": application_forms.document_section(form)}
+    else:
+        raw = _contact(form)
     if not raw:
         return None, ["Fill in at least one section."]
     try:
         return ApplicationPatch.model_validate(raw), []
     except ValidationError as err:
-        return None, [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()]
+        return None, application_forms.messages(err)
 
 
 @router.post("/seller/application", response_class=HTMLResponse)
 def update_application(request: Request, form: web.Form, user: web.Seller) -> Response:
+    """One form's section(s), through the onboarding service (numbers kept as last four and keyed hash);
+    a refused save shows the form again as typed, except the EIN and document number (never echoed)."""
     app = _app(request)
     seller_id = user.principal.seller_id
     assert seller_id is not None
-    patch, errors = _patch(form)
+    section = web.field(form, "section", limit=16)
+    section = section if section in application_forms.SECTIONS else "contact"
+    patch, errors = _patch(form, section)
     try:
         with app.db.transaction() as session:
             application = _application(session, seller_id)
@@ -447,8 +456,8 @@ def update_application(request: Request, form: web.Form, user: web.Seller) -> Re
             context = _application_context(session, application, user)
     except DomainError as err:
         return _failed(request, err)
-    values = {k: web.field(form, k, limit=70) for k in ("phone", "origin_zip", "social_handle", "social_followers")}
-    context.update(errors=errors, values=values, notice="")
+    values = {**context["values"], **application_forms.typed_values(form, section)}
+    context.update(errors=errors, section=section, values=values, notice="")
     return render(request, "seller_application.html", context, status_code=422)
 
 
@@ -556,52 +565,64 @@ def _product_counts(
     return {int(k): int(v) for k, v in impressions if k}, {int(k): int(v) for k, v in orders}
 
 
+def _products_context(session: Session, user: web.WebUser, now: dt.datetime) -> dict[str, Any]:
+    window = analytics.Window(now - dt.timedelta(days=WINDOW_DAYS), now)
+    listings: list[catalog.Listing] = []
+    for status in ProductStatus:
+        listings += catalog.search_products(
+            session,
+            principal=user.principal,
+            filters=catalog.ProductFilter(status=status),
+            after_id=None,
+            limit=PRODUCT_ROWS,
+        )
+    listings.sort(key=lambda row: row.product.id, reverse=True)
+    listings = listings[:PRODUCT_ROWS]
+    ids = [row.product.id for row in listings]
+    if ids:  # every listing's variants in one query (not one per row)
+        session.scalars(select(Product).where(Product.id.in_(ids)).options(selectinload(Product.variants))).all()
+    shown, ordered = _product_counts(session, [row.product.id for row in listings], window)
+    rows = [ProductRow(row, shown.get(row.product.id, 0), ordered.get(row.product.id, 0)) for row in listings]
+    categories = [(c.slug, c.name) for c in catalog.list_categories(session)]
+    warehouses = session.execute(
+        select(Warehouse.id, Warehouse.code).where(
+            Warehouse.seller_id == user.principal.seller_id, Warehouse.is_active.is_(True)
+        )
+    ).all()
+    return {
+        "rows": rows,
+        "categories": categories,
+        "warehouses": warehouses,
+        "modes": [m.value for m in SellingMode if m is not SellingMode.PLATFORM_OWNED],
+        "window_days": WINDOW_DAYS,
+        "form": product_forms.NewProductForm(),
+        "problems": product_forms.Problems(),
+        "summary": [],
+        "max_rows": product_forms.MAX_ROWS,
+        "focus_row": -1,
+        "notice": "",
+    }
+
+
+def _products_again(
+    request: Request, user: web.WebUser, form: product_forms.NewProductForm, problems: product_forms.Problems
+) -> Response:
+    """The products page with the new-product form as typed: one more row (200), or what is wrong (422)."""
+    with _app(request).db.transaction() as session:
+        context = _products_context(session, user, utcnow())
+        context.update(form=form, problems=problems, summary=problems.messages(product_forms.new_product_label))
+        context["focus_row"] = -1 if problems else len(form.rows) - 1
+        return render(request, "seller_products.html", context, status_code=422 if problems else 200)
+
+
 @router.get("/seller/products", response_class=HTMLResponse)
 def products_page(request: Request, user: web.Seller, done: str = "", ref: str = "") -> Response:
-    now = utcnow()
-    window = analytics.Window(now - dt.timedelta(days=WINDOW_DAYS), now)
     with _app(request).db.transaction() as session:
-        listings: list[catalog.Listing] = []
-        for status in ProductStatus:
-            listings += catalog.search_products(
-                session,
-                principal=user.principal,
-                filters=catalog.ProductFilter(status=status),
-                after_id=None,
-                limit=PRODUCT_ROWS,
-            )
-        listings.sort(key=lambda row: row.product.id, reverse=True)
-        listings = listings[:PRODUCT_ROWS]
-        ids = [row.product.id for row in listings]
-        if ids:  # every listing's variants in one query (not one per row)
-            session.scalars(select(Product).where(Product.id.in_(ids)).options(selectinload(Product.variants))).all()
-        shown, ordered = _product_counts(session, [row.product.id for row in listings], window)
-        rows = [ProductRow(row, shown.get(row.product.id, 0), ordered.get(row.product.id, 0)) for row in listings]
-        categories = [(c.slug, c.name) for c in catalog.list_categories(session)]
-        warehouses = session.execute(
-            select(Warehouse.id, Warehouse.code).where(
-                Warehouse.seller_id == user.principal.seller_id, Warehouse.is_active.is_(True)
-            )
-        ).all()
-        context = {
-            "rows": rows,
-            "categories": categories,
-            "warehouses": warehouses,
-            "modes": [m.value for m in SellingMode if m is not SellingMode.PLATFORM_OWNED],
-            "window_days": WINDOW_DAYS,
-            "notice": _notice(done, ref),
-        }
-        return render(request, "seller_products.html", context)
+        context = _products_context(session, user, utcnow())
+        return render(request, "seller_products.html", {**context, "notice": _notice(done, ref)})
 
 
-def _cents(text: str, name: str) -> int:
-    try:
-        value = Decimal(text.replace("$", "").replace(",", "").strip())
-    except InvalidOperation:
-        raise InvalidInput(f"{name}: enter an amount like 19.99.", field=name) from None
-    if value < 0 or value >= 1_000_000:
-        raise InvalidInput(f"{name}: enter an amount between 0 and 999,999.99.", field=name)
-    return int((value * 100).to_integral_value())
+_cents = product_forms.usd_cents
 
 
 def _validation_error(err: ValidationError) -> InvalidInput:
@@ -612,29 +633,20 @@ def _validation_error(err: ValidationError) -> InvalidInput:
 
 @router.post("/seller/products")
 def create_product(request: Request, form: web.Form, user: web.Seller) -> Response:
-    """A one-variant listing (more variants, media: the API or the CSV import)."""
+    """A listing with one or more variants (option values, SKU, price, compare-at price), validated as the
+    API validates it; "Add another variant" re-renders the form with one more row and writes nothing."""
+    typed = product_forms.NewProductForm.read(form)
+    if typed.adding_row:
+        return _products_again(request, user, typed.with_another_row(), product_forms.Problems())
     try:
-        draft = ProductIn.model_validate(
-            {
-                "title": web.field(form, "title", limit=200),
-                "description": web.field(form, "description", limit=2000),
-                "category": web.field(form, "category", limit=160),
-                "status": web.field(form, "status", limit=16) or "draft",
-                "variants": [
-                    {
-                        "sku": web.field(form, "sku", limit=64),
-                        "price_cents": _cents(web.field(form, "price", limit=20), "price"),
-                    }
-                ],
-            }
-        )
+        draft = typed.draft()
         with _app(request).db.transaction() as session:
             made = catalog.create_product(session, principal=user.principal, draft=draft)
             product_id = made.product.id
-    except ValidationError as err:
-        return _failed(request, _validation_error(err))
+    except product_forms.Problems as problems:
+        return _products_again(request, user, typed, problems)
     except DomainError as err:
-        return _failed(request, err)
+        return _products_again(request, user, typed, typed.problems_of(err))
     return _see_other("/seller/products", "product_created", product_id)
 
 
@@ -883,52 +895,6 @@ def migrate(request: Request, product_id: PathId, form: web.Form, user: web.Sell
     except DomainError as err:
         return _failed(request, err)
     return _see_other("/seller/cutover", f"migrated_{target.value}", product_id)
-
-
-# ---- inventory per warehouse and inbound consignments -----------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class StockRow:
-    warehouse: str
-    platform: bool
-    sku: str
-    title: str
-    on_hand: int
-    reserved: int
-
-    @property
-    def available(self) -> int:
-        return max(self.on_hand - self.reserved, 0)
-
-
-def _stock(session: Session, seller_id: int) -> list[StockRow]:
-    """Every stock row of the seller's SKUs, in its own warehouses and the platform's (full custody)."""
-    rows = session.execute(
-        select(Warehouse.code, Warehouse.operator, Variant.sku, Product.title, Stock.on_hand, Stock.reserved)
-        .join(Warehouse, Warehouse.id == Stock.warehouse_id)
-        .join(Variant, Variant.id == Stock.variant_id)
-        .join(Product, Product.id == Variant.product_id)
-        .where(Product.seller_id == seller_id)
-        .order_by(Warehouse.code, Variant.sku)
-        .limit(STOCK_ROWS)
-    )
-    return [
-        StockRow(code, operator is not WarehouseOperator.SELLER, sku, title, int(on_hand), int(reserved))
-        for code, operator, sku, title, on_hand, reserved in rows
-    ]
-
-
-@router.get("/seller/inventory", response_class=HTMLResponse)
-def inventory_page(request: Request, user: web.Seller) -> Response:
-    seller_id = user.principal.seller_id
-    assert seller_id is not None
-    with _app(request).db.transaction() as session:
-        stock = _stock(session, seller_id)
-        consignments = inbound.list_consignments(session, principal=user.principal, limit=LIST_LIMIT)
-        codes = dict(session.execute(select(Warehouse.id, Warehouse.code)).all()) if consignments else {}
-        context = {"stock": stock, "consignments": consignments, "codes": codes, "notice": ""}
-        return render(request, "seller_inventory.html", context)
 
 
 __all__ = ["router"]
