@@ -18,7 +18,6 @@ from markupsafe import Markup
 from starlette.responses import Response
 
 from yellowcart.auth.models import Role
-from yellowcart.bootstrap import Container
 from yellowcart.content.models import LiveState
 from yellowcart.db import utcnow
 from yellowcart.errors import NotFound
@@ -27,14 +26,10 @@ from yellowcart.live import hosted, recap, recap_chart, rooms
 from yellowcart.live.room_schemas import RecapOut
 from yellowcart.money import format_usd
 from yellowcart.web import session as web
-from yellowcart.web.pages import render, render_problem
+from yellowcart.web.pages import app_of, render, render_problem
 
 router = APIRouter(include_in_schema=False)
 CHART_TITLE_ID, CHART_DESC_ID = "recap-chart-title", "recap-chart-desc"
-
-
-def _app(request: Request) -> Container:
-    return request.app.state.container  # type: ignore[no-any-return]
 
 
 def _not_found(request: Request) -> Response:
@@ -88,7 +83,7 @@ def recap_page(request: Request, room_id: PathId, user: web.MaybeUser) -> Respon
     """The host's (or an operator's) look back at a room: the figures, the chart and the top products."""
     if user is None:
         raise web.SignInRequired(request.url.path)
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         try:
             found = recap.room_recap(session, principal=user.principal, room_id=room_id, now=utcnow())
         except NotFound:
@@ -104,7 +99,7 @@ def recap_link(request: Request, room_id: PathId, user: web.MaybeUser) -> Respon
     an operator, and only once the room has ended; anyone else gets an empty fragment."""
     show = False
     if user is not None:
-        with _app(request).db.transaction() as session:
+        with app_of(request).db.transaction() as session:
             try:
                 room = rooms.live_room(session, principal=user.principal, room_id=room_id, manage=True)
             except NotFound:
@@ -116,6 +111,6 @@ def recap_link(request: Request, room_id: PathId, user: web.MaybeUser) -> Respon
 @router.get("/seller/live", response_class=HTMLResponse)
 def seller_rooms(request: Request, user: web.Seller) -> Response:
     """The shop's live rooms with their state, and a recap link on those the member hosted."""
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         found = hosted.seller_rooms(session, principal=user.principal)
     return render(request, "seller_live.html", {"rooms": found, "notice": None})

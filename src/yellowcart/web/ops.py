@@ -27,7 +27,6 @@ from starlette.responses import Response
 from yellowcart.analytics import service as analytics
 from yellowcart.analytics.metrics import SortKey, total
 from yellowcart.auth.models import Role, User
-from yellowcart.bootstrap import Container
 from yellowcart.catalog import custody
 from yellowcart.catalog.custody_api import offer_out as custody_out
 from yellowcart.catalog.custody_models import OfferStatus
@@ -64,7 +63,7 @@ from yellowcart.support import conversations
 from yellowcart.support.models import ConversationStatus
 from yellowcart.web import ops_charts
 from yellowcart.web import session as web
-from yellowcart.web.pages import render, render_problem
+from yellowcart.web.pages import app_of, render, render_problem
 
 router = APIRouter(include_in_schema=False)
 WINDOW_DAYS = 30
@@ -89,10 +88,6 @@ NOTICES = {
     "cutover_scheduled": "Cutover scheduled: sellers see the countdown.",
     "cutover_cancelled": "Cutover cancelled: redirect links keep working.",
 }
-
-
-def _app(request: Request) -> Container:
-    return request.app.state.container  # type: ignore[no-any-return]
 
 
 def _see_other(url: str) -> RedirectResponse:
@@ -197,7 +192,7 @@ def _cached(
 def dashboard(request: Request, user: web.Operator) -> Response:
     now = utcnow()
     since, until = _window(now)
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         sellers, as_of = _cached(
             request,
             "figures",
@@ -249,7 +244,7 @@ def dashboard(request: Request, user: web.Operator) -> Response:
 def applications(request: Request, user: web.Operator, status: str = "", done: str = "") -> Response:
     chosen = [s for s in (ApplicationStatus.SUBMITTED, ApplicationStatus.NEEDS_INFO) if s.value == status]
     statuses = chosen or [ApplicationStatus.SUBMITTED, ApplicationStatus.NEEDS_INFO]
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         rows = review.review_queue(session, statuses=statuses, limit=QUEUE_LIMIT)
         names, reuse = review.seller_names(session, rows), review.reuse_of(session, rows)
         items = [
@@ -268,7 +263,7 @@ def applications(request: Request, user: web.Operator, status: str = "", done: s
 def _application_page(
     request: Request, user: web.WebUser, application_id: int, *, error: str | None = None, status_code: int = 200
 ) -> Response:
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         try:
             found = onboarding.get_application(session, principal=user.principal, application_id=application_id)
         except DomainError as err:
@@ -291,7 +286,7 @@ def decide_application(request: Request, application_id: PathId, user: web.Opera
     except ValidationError as err:
         return _application_page(request, user, application_id, error=_errors(err), status_code=422)
     try:
-        with _app(request).db.transaction() as session:
+        with app_of(request).db.transaction() as session:
             review.decide(
                 session, principal=user.principal, application_id=application_id, decision=body.decision,
                 reason=body.reason, now=utcnow(),
@@ -317,7 +312,7 @@ def _cents(text: str) -> int | str:
 def _price_checks_page(
     request: Request, user: web.WebUser, *, notice: str | None = None, error: str | None = None, status_code: int = 200
 ) -> Response:
-    app = _app(request)
+    app = app_of(request)
     minimum = app.settings.custody_min_margin_bps
     with app.db.transaction() as session:
         rows = custody.list_offers(session, principal=user.principal, status=OfferStatus.OPEN, limit=QUEUE_LIMIT)
@@ -336,7 +331,7 @@ def price_checks(request: Request, user: web.Operator, done: str = "") -> Respon
 @router.post("/ops/price-checks/{offer_id}", response_class=HTMLResponse)
 def decide_price_check(request: Request, offer_id: PathId, user: web.Operator, form: web.Form) -> Response:
     """One form per offer; its ``action`` button says accept, counter or reject."""
-    app = _app(request)
+    app = app_of(request)
     action = web.field(form, "action", limit=16)
     reason = web.field(form, "reason", limit=500) or None
     override = web.field(form, "override_margin") == "on"
@@ -412,7 +407,7 @@ def _warehouse_sla(session: Session, since: dt.datetime) -> list[dict[str, Any]]
 def sla_page(request: Request, user: web.Operator) -> Response:
     now = utcnow()
     since = now - dt.timedelta(days=WINDOW_DAYS)
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         found, as_of = _cached(
             request,
             "health",
@@ -450,7 +445,7 @@ def _returns_page(
 ) -> Response:
     """Requests waiting for an answer, parcels at the warehouse waiting for inspection (grade, disposition,
     refund), and the conversations escalated to operators."""
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         pending, received = (
             [
                 ReturnOut.model_validate(r)
@@ -483,7 +478,7 @@ def _returns_page(
 @router.post("/ops/returns/{return_id}/decision", response_class=HTMLResponse)
 def decide_return(request: Request, return_id: PathId, user: web.Operator, form: web.Form) -> Response:
     """Approve (a return label is bought on the platform's behalf) or reject with a note."""
-    app = _app(request)
+    app = app_of(request)
     try:
         body = ReturnDecisionIn.model_validate(
             {"approve": web.field(form, "decision") == "approve", "note": web.field(form, "note") or None}
@@ -506,7 +501,7 @@ def decide_return(request: Request, return_id: PathId, user: web.Operator, form:
 @router.post("/ops/returns/{return_id}/inspection", response_class=HTMLResponse)
 def inspect_return(request: Request, return_id: PathId, user: web.Operator, form: web.Form) -> Response:
     """Grade each line (``grade_<order_line_id>``): its disposition and recovery follow, then the refund."""
-    app = _app(request)
+    app = app_of(request)
     grades = {
         key.removeprefix("grade_"): value
         for key, value in form.items()
@@ -558,7 +553,7 @@ def _subject(row: Any, names: dict[str, str]) -> str:
 @router.get("/ops/risk", response_class=HTMLResponse)
 def risk_queue(request: Request, user: web.Operator, status: str = "open", done: str = "") -> Response:
     chosen = next((s for s in CaseStatus if s.value == status), None)
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         rows = cases.list_cases(session, status=chosen, limit=QUEUE_LIMIT)
         by_case = cases.actions_by_case(session, [c.id for c in rows])
         pending = appeals.list_appeals(session, status=AppealStatus.PENDING, limit=QUEUE_LIMIT)
@@ -579,7 +574,7 @@ def risk_queue(request: Request, user: web.Operator, status: str = "open", done:
 def _case_page(
     request: Request, user: web.WebUser, case_id: int, *, error: str | None = None, status_code: int = 200
 ) -> Response:
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         try:
             detail = cases.case_detail(session, case_id=case_id)
         except DomainError as err:
@@ -618,7 +613,7 @@ def decide_case(request: Request, case_id: PathId, user: web.Operator, form: web
         body = CaseDecisionIn.model_validate(raw)
     except ValidationError as err:
         return _case_page(request, user, case_id, error=_errors(err), status_code=422)
-    app = _app(request)
+    app = app_of(request)
     try:
         with app.db.transaction() as session:
             _, effects = cases.decide(
@@ -635,7 +630,7 @@ def decide_case(request: Request, case_id: PathId, user: web.Operator, form: web
 @router.post("/ops/risk/appeals/{appeal_id}/decision", response_class=HTMLResponse)
 def decide_appeal(request: Request, appeal_id: PathId, user: web.Operator, form: web.Form) -> Response:
     raw = {"outcome": web.field(form, "outcome", limit=16), "note": web.field(form, "note", limit=1000)}
-    app = _app(request)
+    app = app_of(request)
     try:
         body = AppealDecisionIn.model_validate(raw)
     except ValidationError as err:
@@ -689,7 +684,7 @@ def change_warehouse_settings(request: Request, warehouse_id: PathId, user: web.
     typed_cutoff = web.field(form, "cutoff_local", limit=16)
     try:
         schedule = capacity.parse_schedule(daily_capacity=typed_capacity, cutoff_local=typed_cutoff)
-        with _app(request).db.transaction() as session:
+        with app_of(request).db.transaction() as session:
             capacity.change_schedule(session, principal=user.principal, warehouse_id=warehouse_id, schedule=schedule)
     except DomainError as err:
         field = err.extra.get("field")
@@ -711,7 +706,7 @@ def _warehouses_page(
     next business days; and every market's redirect cutover with the form that schedules, moves or cancels it."""
     today = utcnow().date()
     days = [today + dt.timedelta(days=i) for i in range(CAPACITY_DAYS)]
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         houses = session.scalars(select(Warehouse).order_by(Warehouse.operator, Warehouse.code)).all()
         booked: dict[tuple[int, dt.date], int] = {
             (w, d): int(n)
@@ -745,7 +740,7 @@ def schedule_cutover(request: Request, user: web.Operator, form: web.Form) -> Re
         body = CutoverIn.model_validate(
             {"cutover_at": f"{raw_at}+00:00" if raw_at else "", "note": web.field(form, "note", limit=300)}
         )
-        with _app(request).db.transaction() as session:
+        with app_of(request).db.transaction() as session:
             cutover.schedule_cutover(
                 session, principal=user.principal, market=market, at=body.cutover_at, note=body.note, now=utcnow()
             )
@@ -761,7 +756,7 @@ def cancel_cutover(request: Request, market: str, user: web.Operator, form: web.
     try:
         if not re.fullmatch(MARKET_PATTERN, market):
             raise InvalidInput("A market code looks like US or US-XB.", field="market")
-        with _app(request).db.transaction() as session:
+        with app_of(request).db.transaction() as session:
             cutover.cancel_cutover(session, principal=user.principal, market=market, now=utcnow())
     except DomainError as err:
         return _warehouses_page(request, user, error=err.detail, status_code=err.status)
@@ -771,7 +766,7 @@ def cancel_cutover(request: Request, market: str, user: web.Operator, form: web.
 @router.get("/ops/risk/appeals/{appeal_id}/documents/{document_id}")
 def appeal_document(request: Request, appeal_id: PathId, document_id: PathId, user: web.Operator) -> Response:
     """An appeal's uploaded document, as the API serves it: an attachment, never rendered inline."""
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         try:
             row = appeals.document(session, appeal_id=appeal_id, document_id=document_id)
         except DomainError as err:

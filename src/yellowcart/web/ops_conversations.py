@@ -13,13 +13,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
-from yellowcart.bootstrap import Container
 from yellowcart.db import utcnow
 from yellowcart.errors import DomainError
 from yellowcart.http import PathId
 from yellowcart.support import conversations, inbox, messages, thread
 from yellowcart.web import session as web
-from yellowcart.web.pages import render, render_problem
+from yellowcart.web.pages import app_of, render
+from yellowcart.web.thread_page import thread_page
 
 router = APIRouter(include_in_schema=False)
 BASE = "/ops/conversations"
@@ -30,14 +30,10 @@ NOTICES = {
 }
 
 
-def _app(request: Request) -> Container:
-    return request.app.state.container  # type: ignore[no-any-return]
-
-
 @router.get(BASE, response_class=HTMLResponse)
 def queue(request: Request, user: web.Operator, view: str = "") -> Response:
     chosen = next((v for v in inbox.QueueView if v.value == view), inbox.QueueView.OPEN)
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         rows = inbox.escalated_queue(session, principal=user.principal, view=chosen, now=utcnow())
     context = {
         "rows": rows,
@@ -58,22 +54,16 @@ def _page(
     draft: str = "",
     status_code: int = 200,
 ) -> Response:
-    app = _app(request)
-    try:
-        with app.db.transaction() as session:
-            found = thread.open_thread(session, principal=user.principal, conversation_id=conversation_id, now=utcnow())
-    except DomainError as err:
-        return render_problem(request, err.status, err.title, err.detail)
-    if found.read_moved:
-        app.support.changed(conversation_id, "read")
-    context = {
-        "t": found,
-        "error": error,
-        "draft": draft,
-        "notice": NOTICES.get(str(request.query_params.get("done", ""))[:16]),
-        "sla_hours": app.support.config.first_response_hours,
-    }
-    return render(request, "ops_conversation.html", context, status_code)
+    return thread_page(
+        request,
+        user,
+        conversation_id,
+        template="ops_conversation.html",
+        notices=NOTICES,
+        error=error,
+        draft=draft,
+        status_code=status_code,
+    )
 
 
 @router.get(BASE + "/{conversation_id}", response_class=HTMLResponse)
@@ -87,7 +77,7 @@ def _done(conversation_id: int, done: str) -> RedirectResponse:
 
 @router.post(BASE + "/{conversation_id}/join", response_class=HTMLResponse)
 def join(request: Request, conversation_id: PathId, form: web.Form, user: web.Operator) -> Response:
-    app = _app(request)
+    app = app_of(request)
     try:
         with app.db.transaction() as session:
             conversations.join(session, principal=user.principal, conversation_id=conversation_id, now=utcnow())
@@ -102,7 +92,7 @@ def send(request: Request, conversation_id: PathId, form: web.Form, user: web.Op
     """Answer as the platform (joining first if the operator had not: the domain records it)."""
     text = form.get("text")
     text = text if isinstance(text, str) else ""
-    app = _app(request)
+    app = app_of(request)
     posting = messages.Posting(config=app.support.config, returns_config=app.returns_config())
     try:
         with app.db.transaction() as session:
@@ -119,7 +109,7 @@ def send(request: Request, conversation_id: PathId, form: web.Form, user: web.Op
 @router.post(BASE + "/{conversation_id}/close", response_class=HTMLResponse)
 def close(request: Request, conversation_id: PathId, form: web.Form, user: web.Operator) -> Response:
     """Resolved: closed by the operator (joining is recorded if they had not joined)."""
-    app = _app(request)
+    app = app_of(request)
     try:
         with app.db.transaction() as session:
             conversations.close(session, principal=user.principal, conversation_id=conversation_id, now=utcnow())

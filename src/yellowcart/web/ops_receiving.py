@@ -26,7 +26,6 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from yellowcart.auth.service import Principal
-from yellowcart.bootstrap import Container
 from yellowcart.db import utcnow
 from yellowcart.errors import DomainError, InvalidInput, NotFound
 from yellowcart.http import PathId
@@ -38,7 +37,7 @@ from yellowcart.inventory.models import Warehouse, WarehouseOperator
 from yellowcart.inventory.receiving import DocumentLine
 from yellowcart.web import session as web
 from yellowcart.web.ops import _errors, _seller_names
-from yellowcart.web.pages import render, render_problem
+from yellowcart.web.pages import app_of, render, render_problem
 
 router = APIRouter(include_in_schema=False)
 LIST_LIMIT = 100
@@ -157,10 +156,6 @@ KINDS: dict[str, Kind] = {
 }
 
 
-def _app(request: Request) -> Container:
-    return request.app.state.container  # type: ignore[no-any-return]
-
-
 def _missing(request: Request) -> Response:
     return render_problem(request, 404, "Not found", "There is no such consignment or purchase order.")
 
@@ -177,7 +172,7 @@ def dock(request: Request, user: web.Operator, kind: str = "", status: str = "",
     chosen = {kind: KINDS[kind]} if kind in KINDS else KINDS
     digits = warehouse_id.isascii() and warehouse_id.isdigit() and len(warehouse_id) < 10
     warehouse = int(warehouse_id) if digits else None
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         arrivals = [
             a
             for k in chosen.values()
@@ -206,7 +201,7 @@ def _detail(
 ) -> Response:  # fmt: skip
     if kind not in KINDS:
         return _missing(request)
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         try:
             arrival = KINDS[kind].one(session, user.principal, document_id)
         except NotFound:
@@ -248,7 +243,7 @@ def _receipt(form: FormData) -> ReceiptIn:
 def _act(request: Request, user: web.WebUser, kind: str, document_id: PathId, run: Callable[[Session], object],
          done: str) -> Response:  # fmt: skip
     try:
-        with _app(request).db.transaction() as session:
+        with app_of(request).db.transaction() as session:
             run(session)
     except NotFound:
         return _missing(request)

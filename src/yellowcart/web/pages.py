@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yellowcart import __version__
 from yellowcart.auth.models import User
+from yellowcart.bootstrap import Container
 from yellowcart.catalog import service as catalog
 from yellowcart.catalog.models import Category
 from yellowcart.catalog.schemas import MAX_ID
@@ -95,6 +96,11 @@ def _render(request: Request, name: str, context: dict[str, Any], status_code: i
     else:
         session.save_if_new(request, response)
     return response
+
+
+def app_of(request: Request) -> Container:
+    """The app's container (settings, database, adapters), for pages that call the services in process."""
+    return request.app.state.container  # type: ignore[no-any-return]
 
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:

@@ -35,7 +35,6 @@ from yellowcart.analytics import service as analytics
 from yellowcart.analytics import trends
 from yellowcart.analytics.metrics import Figures
 from yellowcart.auth.models import Role
-from yellowcart.bootstrap import Container
 from yellowcart.catalog import mode_change
 from yellowcart.catalog import service as catalog
 from yellowcart.catalog.importer import import_shopify_csv
@@ -74,7 +73,7 @@ from yellowcart.web import seller_application_forms as application_forms
 from yellowcart.web import seller_chart
 from yellowcart.web import seller_product_forms as product_forms
 from yellowcart.web import session as web
-from yellowcart.web.pages import render, render_problem
+from yellowcart.web.pages import app_of, render, render_problem
 
 router = APIRouter(include_in_schema=False)
 web.HOME_BY_ROLE[Role.SELLER] = "/seller"  # where a seller's sign-in lands
@@ -84,10 +83,6 @@ LIST_LIMIT = 50
 MAX_CSV_BYTES = 1_000_000
 STATEMENT_LINES = 200
 PRODUCT_ROWS = 100
-
-
-def _app(request: Request) -> Container:
-    return request.app.state.container  # type: ignore[no-any-return]
 
 
 #: What a write tells the page it redirects to: a fixed text per outcome (``?done=``), with the id it was
@@ -203,7 +198,7 @@ def home(request: Request, user: web.Seller, done: str = "", ref: str = "") -> R
     seller_id = user.principal.seller_id
     assert seller_id is not None
     now = utcnow()
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         name = session.scalar(select(Seller.name).where(Seller.id == seller_id)) or ""
         late = health.get_seller_health(
             session, principal=user.principal, seller_id=seller_id, now=now, window_days=WINDOW_DAYS
@@ -241,7 +236,7 @@ def numbers(request: Request, user: web.Seller) -> Response:
     assert seller_id is not None
     now, fragment = utcnow(), web.is_htmx(request)
     who, window = user.principal, analytics.Window(now - dt.timedelta(days=WINDOW_DAYS), now)
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         if fragment:
             figures = analytics.seller_analytics(session, principal=who, seller_id=seller_id, window=window)
         else:  # the figures and the product ranking share one read of the window's impressions
@@ -281,7 +276,7 @@ def _shipment_rows(session: Session, rows: Sequence[Shipment]) -> list[ToShip]:
 
 @router.get("/seller/orders", response_class=HTMLResponse)
 def orders_page(request: Request, user: web.Seller, done: str = "", ref: str = "") -> Response:
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         open_rows = shipping.list_shipments(session, principal=user.principal, status=None, after_id=None, limit=100)
         waiting = [s for s in open_rows if s.status in (ShipmentStatus.ALLOCATED, ShipmentStatus.LABEL_CREATED)]
         shipped = [s for s in open_rows if s.status not in (ShipmentStatus.ALLOCATED, ShipmentStatus.LABEL_CREATED)]
@@ -296,7 +291,7 @@ def orders_page(request: Request, user: web.Seller, done: str = "", ref: str = "
 @router.post("/seller/shipments/{shipment_id}/label")
 def buy_label(request: Request, shipment_id: PathId, form: web.Form, user: web.Seller) -> Response:
     """The API's label purchase: read in one transaction, buy outside any, record in another."""
-    app = _app(request)
+    app = app_of(request)
     try:
         with app.db.transaction() as session:
             shipment = shipping.get_shipment(session, principal=user.principal, shipment_id=shipment_id)
@@ -320,7 +315,7 @@ def ship(request: Request, shipment_id: PathId, form: web.Form, user: web.Seller
     """Hand the package over: with the platform label, or with the seller's own carrier and number."""
     carrier = web.field(form, "carrier", limit=32) or None
     number = web.field(form, "tracking_number", limit=64) or None
-    app = _app(request)
+    app = app_of(request)
     try:
         with app.db.transaction() as session:
             shipping.mark_shipped(
@@ -341,7 +336,7 @@ def ship(request: Request, shipment_id: PathId, form: web.Form, user: web.Seller
 @router.get("/seller/returns", response_class=HTMLResponse)
 def returns_page(request: Request, user: web.Seller, done: str = "", ref: str = "") -> Response:
     now = utcnow()
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         pending = _pending_returns(session, user)
         rows = [(r, clock(int((r.respond_by - now).total_seconds())) if r.respond_by else "") for r in pending]
         return render(request, "seller_returns.html", {"returns": rows, "notice": _notice(done, ref)})
@@ -351,7 +346,7 @@ def returns_page(request: Request, user: web.Seller, done: str = "", ref: str = 
 def decide_return(request: Request, return_id: PathId, form: web.Form, user: web.Seller) -> Response:
     approve = web.field(form, "decision") == "approve"
     note = web.field(form, "note", limit=500) or None
-    app = _app(request)
+    app = app_of(request)
     try:
         with app.db.transaction() as session:
             ret = returns.decide(
@@ -388,7 +383,7 @@ def _application_context(session: Session, application: SellerApplication, who: 
 def application_page(request: Request, user: web.Seller, done: str = "", ref: str = "") -> Response:
     seller_id = user.principal.seller_id
     assert seller_id is not None
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         application = _application(session, seller_id)
         if application is None:
             return render(request, "seller_application.html", {"a": None, "notice": _notice(done, ref)})
@@ -436,7 +431,7 @@ def _patch(form: Any, section: str) -> tuple[ApplicationPatch | None, list[str]]
 def update_application(request: Request, form: web.Form, user: web.Seller) -> Response:
     """One form's section(s), through the onboarding service (numbers kept as last four and keyed hash);
     a refused save shows the form again as typed, except the EIN and document number (never echoed)."""
-    app = _app(request)
+    app = app_of(request)
     seller_id = user.principal.seller_id
     assert seller_id is not None
     section = web.field(form, "section", limit=16)
@@ -466,7 +461,7 @@ def submit_application(request: Request, form: web.Form, user: web.Seller) -> Re
     seller_id = user.principal.seller_id
     assert seller_id is not None
     try:
-        with _app(request).db.transaction() as session:
+        with app_of(request).db.transaction() as session:
             application = _application(session, seller_id)
             if application is None:
                 raise InvalidInput("Your shop has no application.")
@@ -515,7 +510,7 @@ async def import_csv(request: Request, form: web.Form, user: web.Seller) -> Resp
 
     def run() -> Any:
         return import_shopify_csv(
-            _app(request).db, principal=user.principal, seller_id=seller_id, data=data, dry_run=dry_run
+            app_of(request).db, principal=user.principal, seller_id=seller_id, data=data, dry_run=dry_run
         )
 
     try:
@@ -608,7 +603,7 @@ def _products_again(
     request: Request, user: web.WebUser, form: product_forms.NewProductForm, problems: product_forms.Problems
 ) -> Response:
     """The products page with the new-product form as typed: one more row (200), or what is wrong (422)."""
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         context = _products_context(session, user, utcnow())
         context.update(form=form, problems=problems, summary=problems.messages(product_forms.new_product_label))
         context["focus_row"] = -1 if problems else len(form.rows) - 1
@@ -617,7 +612,7 @@ def _products_again(
 
 @router.get("/seller/products", response_class=HTMLResponse)
 def products_page(request: Request, user: web.Seller, done: str = "", ref: str = "") -> Response:
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         context = _products_context(session, user, utcnow())
         return render(request, "seller_products.html", {**context, "notice": _notice(done, ref)})
 
@@ -640,7 +635,7 @@ def create_product(request: Request, form: web.Form, user: web.Seller) -> Respon
         return _products_again(request, user, typed.with_another_row(), product_forms.Problems())
     try:
         draft = typed.draft()
-        with _app(request).db.transaction() as session:
+        with app_of(request).db.transaction() as session:
             made = catalog.create_product(session, principal=user.principal, draft=draft)
             product_id = made.product.id
     except product_forms.Problems as problems:
@@ -658,7 +653,7 @@ def edit_product(request: Request, product_id: PathId, form: web.Form, user: web
         raw["status"] = status
     try:
         patch = ProductPatch.model_validate(raw)
-        with _app(request).db.transaction() as session:
+        with app_of(request).db.transaction() as session:
             catalog.update_product(session, principal=user.principal, product_id=product_id, patch=patch)
     except ValidationError as err:
         return _failed(request, _validation_error(err))
@@ -693,7 +688,7 @@ def switch_mode(request: Request, product_id: PathId, form: web.Form, user: web.
     except ValueError:
         return render_problem(request, 422, "Invalid input", "Choose a selling mode.")
     try:
-        with _app(request).db.transaction() as session:
+        with app_of(request).db.transaction() as session:
             listing = catalog.get_product(session, principal=user.principal, product_id=product_id)
             data = _mode_data(form, target, [v.sku for v in listing.product.variants])
             mode_change.change_selling_mode(
@@ -718,7 +713,7 @@ LIFECYCLE = {
 
 @router.get("/seller/promotions", response_class=HTMLResponse)
 def promotions_page(request: Request, user: web.Seller, done: str = "", ref: str = "") -> Response:
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         rows = promo_admin.list_promotions(
             session, principal=user.principal, status=None, kind=None, seller_id=None, after_id=None, limit=100
         )
@@ -768,7 +763,7 @@ def create_promotion(request: Request, form: web.Form, user: web.Seller) -> Resp
         data = _promotion_in(form, now)
         if data.kind not in SELLER_KINDS:
             raise InvalidInput("Flash deals are set up by operators.", field="kind")
-        with _app(request).db.transaction() as session:
+        with app_of(request).db.transaction() as session:
             made = promo_admin.create(session, principal=user.principal, data=data, now=now)
             if data.kind is PromotionKind.COUPON and code:
                 promo_codes.add_codes(
@@ -788,7 +783,7 @@ def promotion_action(request: Request, promotion_id: PathId, action: str, form: 
     if move is None:
         return render_problem(request, 404, "Not found", "There is no such action.")
     try:
-        with _app(request).db.transaction() as session:
+        with app_of(request).db.transaction() as session:
             done = move(session, principal=user.principal, promotion_id=promotion_id, now=utcnow())
             status = done.status.value
     except DomainError as err:
@@ -800,7 +795,7 @@ def promotion_action(request: Request, promotion_id: PathId, action: str, form: 
 def promotion_results(request: Request, promotion_id: PathId, user: web.Seller) -> Response:
     """Results: the analytics service's figures and its chart (inline SVG)."""
     try:
-        with _app(request).db.transaction() as session:
+        with app_of(request).db.transaction() as session:
             found = promo_analytics.promotion_analytics(
                 session, principal=user.principal, promotion_id=promotion_id, now=utcnow()
             )
@@ -832,7 +827,7 @@ def statements_page(request: Request, user: web.Seller, period: str = "") -> Res
     chosen = _period(period, now)
     if chosen is None:
         return render_problem(request, 404, "Not found", "There is no such settlement period.")
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         closed = settlement.list_statements(session, principal=user.principal, seller_id=seller_id)
         statement = settlement.get_statement(session, principal=user.principal, seller_id=seller_id, period=chosen)
         context = {
@@ -853,7 +848,7 @@ def statement_csv(request: Request, period: str, user: web.Seller) -> Response:
     chosen = _period(period, utcnow())
     if chosen is None:
         return render_problem(request, 404, "Not found", "There is no such settlement period.")
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         statement = settlement.get_statement(session, principal=user.principal, seller_id=seller_id, period=chosen)
         body = settlement.statement_csv(statement)
     name = f"statement-seller-{seller_id}-{chosen.label}.csv"
@@ -871,7 +866,7 @@ def statement_csv(request: Request, period: str, user: web.Seller) -> Response:
 def cutover_page(request: Request, user: web.Seller, done: str = "", ref: str = "") -> Response:
     seller_id = user.principal.seller_id
     assert seller_id is not None
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         found = cutover.seller_cutover(session, principal=user.principal, seller_id=seller_id, now=utcnow())
         listings = [(p, cutover.active_variants(p)) for p in found.listings]
         context = {"c": found, "listings": listings, "notice": _notice(done, ref)}
@@ -886,7 +881,7 @@ def migrate(request: Request, product_id: PathId, form: web.Form, user: web.Sell
     except ValueError:
         return render_problem(request, 422, "Invalid input", "Choose seller fulfilled or full custody.")
     try:
-        with _app(request).db.transaction() as session:
+        with app_of(request).db.transaction() as session:
             listing = catalog.get_product(session, principal=user.principal, product_id=product_id)
             data = _mode_data(form, target, [v.sku for v in cutover.active_variants(listing.product)])
             cutover.migrate_listing(

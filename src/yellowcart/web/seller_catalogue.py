@@ -19,7 +19,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from yellowcart.bootstrap import Container
 from yellowcart.catalog import service as catalog
 from yellowcart.catalog import variant_edits
 from yellowcart.catalog.models import ProductStatus, Variant
@@ -31,7 +30,7 @@ from yellowcart.inventory import service as inventory
 from yellowcart.inventory.models import Stock, Warehouse
 from yellowcart.web import seller_product_forms as forms
 from yellowcart.web import session as web
-from yellowcart.web.pages import render, render_problem
+from yellowcart.web.pages import app_of, render, render_problem
 
 router = APIRouter(include_in_schema=False)
 MAX_OPTIONS = 5  # VariantIn's own limit
@@ -44,10 +43,6 @@ NOTICES = {
     "variant_off": "Variant taken off sale.",
     "variant_on": "Variant back on sale.",
 }
-
-
-def _app(request: Request) -> Container:
-    return request.app.state.container  # type: ignore[no-any-return]
 
 
 def _back(product_id: int, done: str) -> RedirectResponse:
@@ -150,7 +145,7 @@ def _failed(request: Request, err: DomainError) -> HTMLResponse:
 def _again(request: Request, user: web.WebUser, product_id: int, typed: Typed) -> Response:
     """The page again, with what was typed and what is wrong with it (nothing was written)."""
     try:
-        with _app(request).db.transaction() as session:
+        with app_of(request).db.transaction() as session:
             listing = variant_edits.managed_listing(session, principal=user.principal, product_id=product_id)
             context = _context(session, listing, typed)
             return render(request, "seller_product.html", context, status_code=422)
@@ -169,7 +164,7 @@ def _refused(err: DomainError, keys: tuple[str, ...]) -> forms.Problems:
 @router.get("/seller/products/{product_id}", response_class=HTMLResponse)
 def product_page(request: Request, product_id: PathId, user: web.Seller, done: str = "") -> Response:
     try:
-        with _app(request).db.transaction() as session:
+        with app_of(request).db.transaction() as session:
             listing = variant_edits.managed_listing(session, principal=user.principal, product_id=product_id)
             context = _context(session, listing, None, NOTICES.get(done[:20], ""))
             return render(request, "seller_product.html", context)
@@ -183,7 +178,7 @@ def save_details(request: Request, product_id: PathId, form: web.Form, user: web
     typed = forms.DetailsForm.read(form)
     try:
         patch = typed.patch()
-        with _app(request).db.transaction() as session:
+        with app_of(request).db.transaction() as session:
             catalog.update_product(session, principal=user.principal, product_id=product_id, patch=patch)
     except forms.Problems as problems:
         return _again(request, user, product_id, Typed("details", problems, details=typed.with_blank_media()))
@@ -200,7 +195,7 @@ def add_variant(request: Request, product_id: PathId, form: web.Form, user: web.
     """A new variant: option values (for each of the product's options), SKU, price, compare-at price."""
     row = forms.VariantRow()
     try:
-        with _app(request).db.transaction() as session:
+        with app_of(request).db.transaction() as session:
             listing = variant_edits.managed_listing(session, principal=user.principal, product_id=product_id)
             names = option_names(listing.product.variants)
             row = forms.variant_row(form, len(names) or forms.OPTION_SLOTS)
@@ -224,7 +219,7 @@ def reprice_variant(request: Request, product_id: PathId, sku: SkuPath, form: we
     price = (web.field(form, "price", limit=20), web.field(form, "compare_at", limit=20))
     try:
         spec = forms.new_price(form)
-        with _app(request).db.transaction() as session:
+        with app_of(request).db.transaction() as session:
             variant_edits.reprice_variant(
                 session, principal=user.principal, product_id=product_id, sku=sku,
                 price_cents=spec.price_cents, compare_at_cents=spec.compare_at_cents,
@@ -245,7 +240,7 @@ def set_active(request: Request, product_id: PathId, sku: SkuPath, form: web.For
     """Off sale (``active=0``) or back on (``active=1``); an active product keeps at least one on sale."""
     active = web.field(form, "active", limit=1) == "1"
     try:
-        with _app(request).db.transaction() as session:
+        with app_of(request).db.transaction() as session:
             variant_edits.set_variant_active(
                 session, principal=user.principal, product_id=product_id, sku=sku, active=active
             )

@@ -16,13 +16,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from yellowcart.bootstrap import Container
 from yellowcart.db import MAX_ID, utcnow
 from yellowcart.errors import DomainError, InvalidInput
 from yellowcart.http import PathId
 from yellowcart.support import conversations, inbox, messages, thread
 from yellowcart.web import session as web
-from yellowcart.web.pages import render, render_problem
+from yellowcart.web.pages import app_of, render
+from yellowcart.web.thread_page import thread_page
 
 router = APIRouter(include_in_schema=False)
 BASE = "/seller/conversations"
@@ -34,10 +34,6 @@ NOTICES = {
 }
 
 
-def _app(request: Request) -> Container:
-    return request.app.state.container  # type: ignore[no-any-return]
-
-
 def _view(text: str) -> inbox.View:
     return next((v for v in inbox.View if v.value == text), inbox.View.OPEN)
 
@@ -46,13 +42,13 @@ def _view(text: str) -> inbox.View:
 def inbox_page(request: Request, user: web.Seller, view: str = "") -> Response:
     chosen = _view(view)
     now = utcnow()
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         found = inbox.seller_inbox(session, principal=user.principal, view=chosen, now=now)
     context = {
         "inbox": found,
         "view": chosen.value,
         "views": [(v.value, label) for v, label in zip(inbox.View, ("Waiting on you", "Open", "All"), strict=True)],
-        "sla_hours": _app(request).support.config.first_response_hours,
+        "sla_hours": app_of(request).support.config.first_response_hours,
         "notice": "",
     }
     return render(request, "seller_conversations.html", context)
@@ -67,22 +63,16 @@ def _page(
     draft: str = "",
     status_code: int = 200,
 ) -> Response:
-    app = _app(request)
-    try:
-        with app.db.transaction() as session:
-            found = thread.open_thread(session, principal=user.principal, conversation_id=conversation_id, now=utcnow())
-    except DomainError as err:
-        return render_problem(request, err.status, err.title, err.detail)
-    if found.read_moved:
-        app.support.changed(conversation_id, "read")
-    context = {
-        "t": found,
-        "error": error,
-        "draft": draft,
-        "notice": NOTICES.get(str(request.query_params.get("done", ""))[:16], ""),
-        "sla_hours": app.support.config.first_response_hours,
-    }
-    return render(request, "seller_conversation.html", context, status_code)
+    return thread_page(
+        request,
+        user,
+        conversation_id,
+        template="seller_conversation.html",
+        notices=NOTICES,
+        error=error,
+        draft=draft,
+        status_code=status_code,
+    )
 
 
 @router.get(BASE + "/{conversation_id}", response_class=HTMLResponse)
@@ -108,7 +98,7 @@ def send(request: Request, conversation_id: PathId, form: web.Form, user: web.Se
     """Text or one of the seller's templates (quick replies send at once)."""
     text = form.get("text")
     text = text if isinstance(text, str) else ""
-    app = _app(request)
+    app = app_of(request)
     posting = messages.Posting(config=app.support.config, returns_config=app.returns_config())
     try:
         template_id = _template_id(form)
@@ -127,7 +117,7 @@ def send(request: Request, conversation_id: PathId, form: web.Form, user: web.Se
 def escalate(request: Request, conversation_id: PathId, form: web.Form, user: web.Seller) -> Response:
     """Ask the platform's operators to take over (the reason is kept in the conversation's history)."""
     reason = web.field(form, "reason", limit=1000)
-    app = _app(request)
+    app = app_of(request)
     try:
         with app.db.transaction() as session:
             thread.ask_platform(
@@ -141,7 +131,7 @@ def escalate(request: Request, conversation_id: PathId, form: web.Form, user: we
 
 @router.post(BASE + "/{conversation_id}/close", response_class=HTMLResponse)
 def close(request: Request, conversation_id: PathId, form: web.Form, user: web.Seller) -> Response:
-    app = _app(request)
+    app = app_of(request)
     try:
         with app.db.transaction() as session:
             conversations.close(session, principal=user.principal, conversation_id=conversation_id, now=utcnow())

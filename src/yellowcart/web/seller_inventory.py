@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from yellowcart.bootstrap import Container
 from yellowcart.catalog.models import Product, Variant
 from yellowcart.db import utcnow
 from yellowcart.errors import DomainError, InvalidInput
@@ -34,7 +33,7 @@ from yellowcart.inventory.custody_schemas import ConsignmentIn, ReasonIn, ShipIn
 from yellowcart.inventory.models import Stock, Warehouse, WarehouseOperator
 from yellowcart.inventory.schemas import OnHandIn
 from yellowcart.web import session as web
-from yellowcart.web.pages import render
+from yellowcart.web.pages import app_of, render
 from yellowcart.web.seller import _see_other
 
 router = APIRouter(include_in_schema=False)
@@ -50,10 +49,6 @@ NOTICES = {
     "consignment_shipped": "Consignment {ref} marked shipped: the warehouse counts it on arrival.",
     "consignment_cancelled": "Consignment {ref} cancelled.",
 }
-
-
-def _app(request: Request) -> Container:
-    return request.app.state.container  # type: ignore[no-any-return]
 
 
 def _notice(done: str, ref: str) -> str:
@@ -115,7 +110,7 @@ def _page(
 ) -> Response:
     seller_id = user.principal.seller_id
     assert seller_id is not None
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         own, platform = _warehouses(session, user)
         consignments = inbound.list_consignments(session, principal=user.principal, limit=CONSIGNMENT_ROWS)
         codes = dict(session.execute(select(Warehouse.id, Warehouse.code)).all()) if consignments else {}
@@ -167,7 +162,7 @@ def count_stock(request: Request, form: web.Form, user: web.Seller) -> Response:
         warehouse_id = _int(form, "warehouse_id", "Warehouse")
         body = OnHandIn(on_hand=_int(form, "on_hand", "On hand"))
         sku = web.field(form, "sku", limit=64)
-        with _app(request).db.transaction() as session:
+        with app_of(request).db.transaction() as session:
             inventory.set_sku_on_hand(
                 session, principal=user.principal, sku=sku, warehouse_id=warehouse_id, on_hand=body.on_hand
             )
@@ -211,7 +206,7 @@ def file_consignment(request: Request, form: web.Form, user: web.Seller) -> Resp
             tracking_number=body.tracking_number,
             note=body.note,
         )
-        with _app(request).db.transaction() as session:
+        with app_of(request).db.transaction() as session:
             made = inbound.create_consignment(session, principal=user.principal, spec=spec, now=utcnow())
             consignment_id = made.id
     except ValidationError as err:
@@ -228,7 +223,7 @@ def ship_consignment(request: Request, consignment_id: PathId, form: web.Form, u
             carrier=web.field(form, "carrier", limit=64) or None,
             tracking_number=web.field(form, "tracking_number", limit=64) or None,
         )
-        with _app(request).db.transaction() as session:
+        with app_of(request).db.transaction() as session:
             inbound.ship_consignment(
                 session, principal=user.principal, consignment_id=consignment_id, carrier=body.carrier,
                 tracking_number=body.tracking_number, now=utcnow(),
@@ -244,7 +239,7 @@ def ship_consignment(request: Request, consignment_id: PathId, form: web.Form, u
 def cancel_consignment(request: Request, consignment_id: PathId, form: web.Form, user: web.Seller) -> Response:
     try:
         body = ReasonIn(reason=web.field(form, "reason", limit=500) or None)
-        with _app(request).db.transaction() as session:
+        with app_of(request).db.transaction() as session:
             inbound.cancel_consignment(
                 session, principal=user.principal, consignment_id=consignment_id, reason=body.reason, now=utcnow()
             )

@@ -49,7 +49,7 @@ from yellowcart.support import conversations, live_messages, thread
 from yellowcart.support import messages as support_messages
 from yellowcart.support.shapes import message_out
 from yellowcart.web import session as web
-from yellowcart.web.pages import render, render_problem
+from yellowcart.web.pages import app_of, render, render_problem
 
 router = APIRouter(include_in_schema=False)
 FEED_PAGE = 8
@@ -58,10 +58,6 @@ TEST_CARDS = (
     ("tok_mastercard", "Mastercard ending 4444 (test card)"),
     ("tok_chargeDeclined", "A card that is declined (test card)"),
 )
-
-
-def _app(request: Request) -> Container:
-    return request.app.state.container  # type: ignore[no-any-return]
 
 
 def _see_other(url: str) -> RedirectResponse:
@@ -110,7 +106,7 @@ def signin(request: Request, form: web.Form) -> Response:
     try:
         if not email or not password:
             raise Unauthorized("Enter your email and password.")
-        token, user = _sign_in(_app(request), email, password)
+        token, user = _sign_in(app_of(request), email, password)
     except DomainError as err:
         context = {"next": nxt, "email": email, "error": err.detail}
         return render(request, "signin.html", context, status_code=401 if err.status == 401 else err.status)
@@ -122,7 +118,7 @@ def signin(request: Request, form: web.Form) -> Response:
 @router.post("/signout")
 def signout(request: Request, form: web.Form, user: web.MaybeUser) -> Response:
     if user is not None:
-        app = _app(request)
+        app = app_of(request)
         with app.db.transaction() as session:
             auth.revoke_token(session, principal=user.principal, token=user.token)
         app.tokens.clear()
@@ -151,7 +147,7 @@ def _creators(app: Container, ids: set[int]) -> dict[int, str]:
 @router.get("/feed", response_class=HTMLResponse)
 def feed_page(request: Request, user: web.MaybeUser, cursor: str = "") -> Response:
     """A vertical feed of shoppable cards; HTMX asks for the next page when the last card scrolls in."""
-    app = _app(request)
+    app = app_of(request)
     zip_code = _home_zip(app, user)
     dest = None
     if zip_code:
@@ -201,7 +197,7 @@ async def page_events(request: Request, user: web.MaybeUser) -> Response:
         return JSONResponse({"title": "events: 1 to 1,000 objects", "status": 422}, status_code=422)
 
     def record() -> interactions.Recorded:
-        with _app(request).db.transaction() as db_session:
+        with app_of(request).db.transaction() as db_session:
             return interactions.record_events(db_session, user_id=user.user_id, rows=rows)
 
     done = await run_in_threadpool(record)
@@ -214,7 +210,7 @@ async def page_events(request: Request, user: web.MaybeUser) -> Response:
 @router.get("/live/{room_id}", response_class=HTMLResponse)
 def live_page(request: Request, room_id: PathId) -> Response:
     """The room's shell; its state (pinned product, deals' countdowns) arrives on the room's SSE stream."""
-    app = _app(request)
+    app = app_of(request)
     with app.db.transaction() as session:
         try:
             room = rooms.live_room(session, principal=None, room_id=room_id)
@@ -234,7 +230,7 @@ def add_to_cart(request: Request, form: web.Form, user: web.Shopper) -> Response
         quantity = int(web.field(form, "quantity", "1", limit=4) or "1")
     except ValueError:
         quantity = 1
-    app = _app(request)
+    app = app_of(request)
     try:
         with app.db.transaction() as session:
             cart = checkout.active_cart(session, principal=user.principal)
@@ -257,12 +253,12 @@ def _cart_view(app: Container, user: web.WebUser) -> Any:
 
 @router.get("/cart", response_class=HTMLResponse)
 def cart_page(request: Request, user: web.Shopper) -> Response:
-    return render(request, "cart.html", {"cart": _cart_view(_app(request), user), "error": None})
+    return render(request, "cart.html", {"cart": _cart_view(app_of(request), user), "error": None})
 
 
 @router.post("/cart/coupons", response_class=HTMLResponse)
 def add_coupon(request: Request, form: web.Form, user: web.Shopper) -> Response:
-    app = _app(request)
+    app = app_of(request)
     code = offers.normalise_code(web.field(form, "code", limit=32))
     try:
         with app.db.transaction() as session:
@@ -281,7 +277,7 @@ def add_coupon(request: Request, form: web.Form, user: web.Shopper) -> Response:
 @router.post("/cart/coupons/remove")
 def remove_coupon(request: Request, form: web.Form, user: web.Shopper) -> Response:
     code = offers.normalise_code(web.field(form, "code", limit=32))
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         cart = checkout.active_cart(session, principal=user.principal)
         cart.coupon_codes = [c for c in cart.coupon_codes or [] if c != code]
     return _see_other("/cart")
@@ -300,7 +296,7 @@ def _address(value: Any) -> dict[str, str]:
 
 @router.get("/checkout", response_class=HTMLResponse)
 def checkout_page(request: Request, user: web.Shopper) -> Response:
-    cart = _cart_view(_app(request), user)
+    cart = _cart_view(app_of(request), user)
     if not cart.lines:
         return _see_other("/cart")
     context = {"cart": cart, "cards": TEST_CARDS, "key": str(uuid.uuid4()), "error": None}
@@ -310,7 +306,7 @@ def checkout_page(request: Request, user: web.Shopper) -> Response:
 
 @router.post("/checkout/address", response_class=HTMLResponse)
 def checkout_address(request: Request, form: web.Form, user: web.Shopper) -> Response:
-    app = _app(request)
+    app = app_of(request)
     fields = {k: web.field(form, k, limit=200) for k in ADDRESS_FIELDS}
     try:
         address = ShippingAddress.model_validate({k: v for k, v in fields.items() if v})
@@ -327,7 +323,7 @@ def checkout_address(request: Request, form: web.Form, user: web.Shopper) -> Res
 
 @router.post("/checkout/pay", response_class=HTMLResponse)
 def checkout_pay(request: Request, form: web.Form, user: web.Shopper) -> Response:
-    app = _app(request)
+    app = app_of(request)
     method = web.field(form, "payment_method", limit=120)
     cart = _cart_view(app, user)
     status, key = 422, ""
@@ -359,7 +355,7 @@ def checkout_pay(request: Request, form: web.Form, user: web.Shopper) -> Respons
 
 @router.get("/orders", response_class=HTMLResponse)
 def orders_page(request: Request, user: web.Shopper) -> Response:
-    with _app(request).db.transaction() as session:
+    with app_of(request).db.transaction() as session:
         rows = orders.list_orders(session, principal=user.principal, status=None, after_id=None, limit=50)
         items = [
             {"id": o.id, "status": o.status.value, "total": o.total_cents, "placed_at": o.placed_at, "lines": o.lines}
@@ -435,7 +431,7 @@ def _order_context(app: Container, user: web.WebUser, order_id: int) -> dict[str
 @router.get("/orders/{order_id}", response_class=HTMLResponse)
 def order_page(request: Request, order_id: PathId, user: web.Shopper, placed: int = 0) -> Response:
     try:
-        context = _order_context(_app(request), user, order_id)
+        context = _order_context(app_of(request), user, order_id)
     except NotFound:
         return render_problem(request, 404, "Not found", "We couldn't find that order.")
     return render(request, "order.html", {**context, "placed": bool(placed)})
@@ -459,7 +455,7 @@ def start_return(request: Request, order_id: PathId, form: web.Form, user: web.S
                 "comment": web.field(form, "comment", limit=1000) or None,
             }
         )
-        ret = returns_api.request_return(order_id, body, _app(request), user.principal)
+        ret = returns_api.request_return(order_id, body, app_of(request), user.principal)
     except ValidationError:
         return render_problem(request, 422, "Invalid return", "Choose a reason from the list.")
     except DomainError as err:
@@ -470,7 +466,7 @@ def start_return(request: Request, order_id: PathId, form: web.Form, user: web.S
 @router.get("/returns/{return_id}", response_class=HTMLResponse)
 def return_page(request: Request, return_id: PathId, user: web.Shopper) -> Response:
     try:
-        ret = returns_api.get_return(return_id, _app(request), user.principal)
+        ret = returns_api.get_return(return_id, app_of(request), user.principal)
     except NotFound:
         return render_problem(request, 404, "Not found", "We couldn't find that return.")
     return render(request, "return.html", {"r": ret})
@@ -478,7 +474,7 @@ def return_page(request: Request, return_id: PathId, user: web.Shopper) -> Respo
 
 @router.post("/orders/{order_id}/messages")
 def send_message(request: Request, order_id: PathId, form: web.Form, user: web.Shopper) -> Response:
-    app = _app(request)
+    app = app_of(request)
     text = web.field(form, "text", limit=2000)
     try:
         if not text:
@@ -513,7 +509,7 @@ async def stream_messages(
         return JSONResponse({"title": "Sign in first", "status": 401}, status_code=401)
     try:
         return await live_messages.conversation_stream(
-            _app(request), user.principal, conversation_id, after=after, last_event_id=last_event_id
+            app_of(request), user.principal, conversation_id, after=after, last_event_id=last_event_id
         )
     except NotFound:
         return JSONResponse({"title": "Not found", "status": 404}, status_code=404)
@@ -522,7 +518,7 @@ async def stream_messages(
 @router.post("/promotions/{promotion_id}/claim")
 def claim_coupon(request: Request, promotion_id: PathId, form: web.Form, user: web.Shopper) -> Response:
     try:
-        with _app(request).db.transaction() as session:
+        with app_of(request).db.transaction() as session:
             claims.claim(session, principal=user.principal, promotion_id=promotion_id, now=utcnow())
     except DomainError as err:
         return _failed(request, err)
