@@ -13,16 +13,13 @@ from yellowcart.auth.models import Role
 from yellowcart.auth.service import Principal
 from yellowcart.bootstrap import Container
 from yellowcart.db import utcnow
-from yellowcart.errors import Conflict, InvalidInput, NotFound
-from yellowcart.fulfillment import shipping
-from yellowcart.fulfillment.carriers.errors import CarrierError
+from yellowcart.errors import InvalidInput, NotFound
 from yellowcart.http import App, Caller, PathId, decode_cursor, next_cursor, problems, require
-from yellowcart.returns import analytics, facts, inspection, labels, rules_admin, service
+from yellowcart.returns import analytics, inspection, requests, rules_admin, service
 from yellowcart.returns.schemas import (
     DecisionIn,
     EligibilityOut,
     InspectionIn,
-    LineEligibilityOut,
     PolicyRuleIn,
     PolicyRuleOut,
     RateOut,
@@ -51,49 +48,7 @@ def config(app: Container) -> service.Config:
     summary="Line by line: what can be returned, until when, for which reasons, and why not",
 )
 def eligibility(order_id: PathId, app: App, who: Caller) -> EligibilityOut:
-    with app.db.transaction() as session:
-        order, verdicts = service.eligibility(
-            session, principal=who, order_id=order_id, now=utcnow(), config=config(app)
-        )
-        return EligibilityOut(
-            order_id=order.id,
-            order_status=order.status.value,
-            shopper_time_zone=facts.shopper_tz(order),
-            lines=[
-                LineEligibilityOut(
-                    order_line_id=lc.line.id,
-                    sku=lc.line.sku,
-                    title=lc.line.title,
-                    quantity=lc.line.quantity,
-                    returnable_quantity=v.returnable_quantity,
-                    window_ends_at=v.window_ends_at,
-                    guarantee_ends_at=v.guarantee_ends_at,
-                    reasons=list(v.reasons),
-                    why_not=v.why_not,
-                    note=v.note,
-                    return_shipping_payer=dict(lc.policy.return_shipping_payer),
-                    restocking_fee_bps=lc.policy.restocking_fee_bps,
-                )
-                for lc, v in verdicts
-            ],
-        )
-
-
-def _with_label(app: Container, who: Principal, return_id: int) -> None:
-    """Buy the return label between two transactions (no lock waits on the carrier). Best effort at
-    request time: the shopper can ask again with POST .../label."""
-    with app.db.transaction() as session:
-        job = labels.label_job(session, principal=who, return_id=return_id)
-    if app.carrier is None:
-        raise Conflict("No carrier is configured for return labels.")
-    label = shipping.buy_label(app.carrier, job)
-    with app.db.transaction() as session:
-        labels.record_label(session, return_id=return_id, label=label)
-
-
-def _read(app: Container, who: Principal, return_id: int) -> ReturnOut:
-    with app.db.transaction() as session:
-        return ReturnOut.model_validate(service.get_return(session, principal=who, return_id=return_id))
+    return requests.eligibility(app, who, order_id)
 
 
 @router.post(
@@ -104,26 +59,7 @@ def _read(app: Container, who: Principal, return_id: int) -> ReturnOut:
     summary="Request a return (auto-approved for a change of mind within the window)",
 )
 def request_return(order_id: PathId, body: ReturnIn, app: App, who: Caller) -> ReturnOut:
-    with app.db.transaction() as session:
-        ret = service.request_return(
-            session,
-            principal=who,
-            order_id=order_id,
-            wanted=[service.Wanted(w.order_line_id, w.quantity) for w in body.lines],
-            reason=body.reason,
-            comment=body.comment,
-            photos=body.photos,
-            provider=app.provider,
-            now=utcnow(),
-            config=config(app),
-        )
-        return_id, waiting = ret.id, ret.status is ReturnStatus.AWAITING_BUYER_SHIP
-    if waiting:
-        try:
-            _with_label(app, who, return_id)
-        except (CarrierError, Conflict) as err:
-            log.warning("return_label_failed", return_id=return_id, error=type(err).__name__)
-    return _read(app, who, return_id)
+    return requests.read(app, who, requests.request_return(app, who, order_id, body))
 
 
 @router.get(
@@ -146,7 +82,7 @@ def list_returns(
 
 @router.get("/v1/returns/{return_id}", response_model=ReturnOut, responses=PROBLEMS)
 def get_return(return_id: PathId, app: App, who: Caller) -> ReturnOut:
-    return _read(app, who, return_id)
+    return requests.read(app, who, return_id)
 
 
 @router.post(
@@ -156,23 +92,16 @@ def get_return(return_id: PathId, app: App, who: Caller) -> ReturnOut:
     summary="Approve, or reject with a reason (the seller for seller-fulfilled orders; operators)",
 )
 def decide(return_id: PathId, body: DecisionIn, app: App, who: Caller) -> ReturnOut:
-    with app.db.transaction() as session:
-        ret = service.decide(
-            session, principal=who, return_id=return_id, approve=body.approve, note=body.note,
-            provider=app.provider, now=utcnow(), config=config(app),
-        )  # fmt: skip
-        waiting = ret.status is ReturnStatus.AWAITING_BUYER_SHIP
-    if waiting and app.carrier is not None:
-        labels.issue_label(app.db, app.carrier, return_id=return_id)  # on the platform's behalf
-    return _read(app, who, return_id)
+    requests.decide(app, who, return_id, approve=body.approve, note=body.note)
+    return requests.read(app, who, return_id)
 
 
 @router.post(
     "/v1/returns/{return_id}/label", response_model=ReturnOut, responses=PROBLEMS, summary="Get the return label"
 )
 def label(return_id: PathId, app: App, who: Caller) -> ReturnOut:
-    _with_label(app, who, return_id)
-    return _read(app, who, return_id)
+    requests.buy_label(app, who, return_id)
+    return requests.read(app, who, return_id)
 
 
 @router.post(

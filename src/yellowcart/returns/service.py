@@ -85,9 +85,16 @@ def get_return(session: Session, *, principal: Principal, return_id: int, lock: 
 
 
 def list_returns(
-    session: Session, *, principal: Principal, status: ReturnStatus | None, after_id: int | None, limit: int
+    session: Session,
+    *,
+    principal: Principal,
+    status: ReturnStatus | None,
+    after_id: int | None,
+    limit: int,
+    order_id: int | None = None,
 ) -> Sequence[ReturnRequest]:
-    """Shoppers their own; sellers their orders'; operators all (``status=request_pending``: the queue)."""
+    """Shoppers their own; sellers their orders'; operators all (``status=request_pending``: the queue);
+    ``order_id``: one order's. Oldest first."""
     query = select(ReturnRequest)
     if principal.role is Role.SHOPPER:
         query = query.where(ReturnRequest.shopper_id == principal.user_id)
@@ -97,6 +104,8 @@ def list_returns(
         return []
     if status is not None:
         query = query.where(ReturnRequest.status == status)
+    if order_id is not None:
+        query = query.where(ReturnRequest.order_id == order_id)
     if after_id is not None:
         query = query.where(ReturnRequest.id > after_id)
     return session.scalars(query.order_by(ReturnRequest.id).limit(limit)).all()

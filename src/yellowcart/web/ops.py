@@ -44,9 +44,8 @@ from yellowcart.redirect.cutover_state import MARKET_PATTERN
 from yellowcart.redirect.schemas import CutoverIn, CutoverOut
 from yellowcart.returns import analytics as returns_analytics
 from yellowcart.returns import inspection
-from yellowcart.returns import labels as return_labels
+from yellowcart.returns import requests as return_requests
 from yellowcart.returns import service as returns_service
-from yellowcart.returns.api import config as returns_config
 from yellowcart.returns.disposition import Grade
 from yellowcart.returns.schemas import DecisionIn as ReturnDecisionIn
 from yellowcart.returns.schemas import InspectionIn, ReturnOut
@@ -483,18 +482,11 @@ def decide_return(request: Request, return_id: PathId, user: web.Operator, form:
         body = ReturnDecisionIn.model_validate(
             {"approve": web.field(form, "decision") == "approve", "note": web.field(form, "note") or None}
         )
-        with app.db.transaction() as session:
-            ret = returns_service.decide(
-                session, principal=user.principal, return_id=return_id, approve=body.approve, note=body.note,
-                provider=app.provider, now=utcnow(), config=returns_config(app),
-            )  # fmt: skip
-            waiting = ret.status is ReturnStatus.AWAITING_BUYER_SHIP
+        return_requests.decide(app, user.principal, return_id, approve=body.approve, note=body.note)
     except ValidationError as err:
         return _returns_page(request, user, error=f"Return #{return_id}: {_errors(err)}", status_code=422)
     except DomainError as err:
         return _returns_page(request, user, error=f"Return #{return_id}: {err.detail}", status_code=err.status)
-    if waiting and app.carrier is not None:
-        return_labels.issue_label(app.db, app.carrier, return_id=return_id)  # as the API does
     return _see_other(f"/ops/returns?done={'return_approved' if body.approve else 'return_rejected'}")
 
 
@@ -518,7 +510,7 @@ def inspect_return(request: Request, return_id: PathId, user: web.Operator, form
         with app.db.transaction() as session:
             inspection.inspect(
                 session, principal=user.principal, return_id=return_id, outcome=body.outcome, grades=body.grades,
-                note=body.note, provider=app.provider, now=utcnow(), config=returns_config(app),
+                note=body.note, provider=app.provider, now=utcnow(), config=app.returns_config(),
             )  # fmt: skip
     except ValidationError as err:
         return _returns_page(request, user, error=f"Return #{return_id}: {_errors(err)}", status_code=422)

@@ -60,7 +60,7 @@ from yellowcart.promotions import codes as promo_codes
 from yellowcart.promotions.models import PromotionKind, PromotionStatus
 from yellowcart.promotions.schemas import CodesIn, PromotionIn
 from yellowcart.redirect import cutover
-from yellowcart.returns import labels
+from yellowcart.returns import requests as return_requests
 from yellowcart.returns import service as returns
 from yellowcart.returns.models import ReturnRequest
 from yellowcart.returns.state import ReturnStatus
@@ -348,16 +348,9 @@ def decide_return(request: Request, return_id: PathId, form: web.Form, user: web
     note = web.field(form, "note", limit=500) or None
     app = app_of(request)
     try:
-        with app.db.transaction() as session:
-            ret = returns.decide(
-                session, principal=user.principal, return_id=return_id, approve=approve, note=note,
-                provider=app.provider, now=utcnow(), config=app.returns_config(),
-            )  # fmt: skip
-            waiting = ret.status is ReturnStatus.AWAITING_BUYER_SHIP
+        return_requests.decide(app, user.principal, return_id, approve=approve, note=note)
     except DomainError as err:
         return _failed(request, err)
-    if waiting and app.carrier is not None:
-        labels.issue_label(app.db, app.carrier, return_id=return_id)
     return _see_other("/seller/returns", "return_approved" if approve else "return_rejected", return_id)
 
 

@@ -40,7 +40,7 @@ from yellowcart.interactions import service as interactions
 from yellowcart.live import rooms
 from yellowcart.orders import service as orders
 from yellowcart.promotions import claims, offers
-from yellowcart.returns import api as returns_api
+from yellowcart.returns import requests as return_requests
 from yellowcart.returns.schemas import ReturnIn, WantedIn
 from yellowcart.risk import checks as risk_checks
 from yellowcart.risk.context import current as risk_context
@@ -401,10 +401,10 @@ def _order_context(app: Container, user: web.WebUser, order_id: int) -> dict[str
             "placed_at": order.placed_at,
         }
     try:
-        eligibility = returns_api.eligibility(order_id, app, user.principal)
+        eligibility = return_requests.eligibility(app, user.principal, order_id)
     except DomainError:
         eligibility = None
-    returns = [r for r in returns_api.list_returns(app, user.principal, limit=100).items if r.order_id == order_id]
+    returns = return_requests.of_order(app, user.principal, order_id)
     with app.db.transaction() as session:
         found = conversations.list_conversations(
             session, principal=user.principal, filters=conversations.Filters(order_id=order_id), before_id=None, limit=1
@@ -455,18 +455,18 @@ def start_return(request: Request, order_id: PathId, form: web.Form, user: web.S
                 "comment": web.field(form, "comment", limit=1000) or None,
             }
         )
-        ret = returns_api.request_return(order_id, body, app_of(request), user.principal)
+        return_id = return_requests.request_return(app_of(request), user.principal, order_id, body)
     except ValidationError:
         return render_problem(request, 422, "Invalid return", "Choose a reason from the list.")
     except DomainError as err:
         return _failed(request, err)
-    return _see_other(f"/returns/{ret.id}")
+    return _see_other(f"/returns/{return_id}")
 
 
 @router.get("/returns/{return_id}", response_class=HTMLResponse)
 def return_page(request: Request, return_id: PathId, user: web.Shopper) -> Response:
     try:
-        ret = returns_api.get_return(return_id, app_of(request), user.principal)
+        ret = return_requests.read(app_of(request), user.principal, return_id)
     except NotFound:
         return render_problem(request, 404, "Not found", "We couldn't find that return.")
     return render(request, "return.html", {"r": ret})
