@@ -36,10 +36,7 @@ from yellowcart.analytics.service import SellerFigures, Window, attributions, se
 from yellowcart.auth.service import Principal
 from yellowcart.catalog.models import Product, Variant
 from yellowcart.catalog.modes import SellingMode
-from yellowcart.fulfillment import sla
-from yellowcart.fulfillment.models import Shipment, ShipmentStatus, SlaIncident, SlaKind
-from yellowcart.fulfillment.sla_jobs import shipment_deadline, warehouse_tz
-from yellowcart.inventory.models import Warehouse, WarehouseOperator
+from yellowcart.fulfillment import health, sla
 from yellowcart.ledger.balances import require_seller_access
 from yellowcart.ledger.chart import Component, EntryKind
 from yellowcart.ledger.models import LedgerEntry, LedgerPosting
@@ -165,39 +162,14 @@ def _weekly_units(session: Session, seller_id: int, weeks: Weeks) -> tuple[list[
     return _summed(session, sold, weeks), _summed(session, refunded, weeks)
 
 
-def _weekly_late_dispatch(session: Session, seller_id: int, weeks: Weeks) -> list[sla.Rate]:
-    """Late and judged packages per week of creation (one query for the packages, one for the SLA job's
-    late-dispatch incidents; the deadline needs each warehouse's calendar, so it is judged here)."""
-    rows = session.execute(
-        select(Order, Shipment, Warehouse)
-        .join(Shipment, Shipment.order_id == Order.id)
-        .join(Warehouse, Warehouse.id == Shipment.warehouse_id)
-        .where(Order.seller_id == seller_id, Shipment.fulfilled_by == WarehouseOperator.SELLER.value)
-        .where(Shipment.created_at >= weeks.since, Shipment.created_at < weeks.until)
-    ).all()
-    flagged = set(
-        session.scalars(
-            select(SlaIncident.shipment_id).where(
-                SlaIncident.seller_id == seller_id, SlaIncident.kind == SlaKind.LATE_DISPATCH
-            )
-        )
-    )
+def _weekly_late_dispatch(session: Session, seller_id: int, weeks: Weeks, now: dt.datetime) -> list[sla.Rate]:
+    """Late and judged packages per week of creation, by seller health's own rule
+    (:func:`fulfillment.health.dispatch_judgements`)."""
     late, total = [0] * len(weeks.starts), [0] * len(weeks.starts)
-    for order, shipment, warehouse in rows:
-        n = weeks.index(shipment.created_at)
-        if n is None:
-            continue
-        if shipment.status is ShipmentStatus.CANCELLED and shipment.shipped_at is None:
-            if shipment.id in flagged:  # cancelled by the SLA job for not shipping
-                late[n], total[n] = late[n] + 1, total[n] + 1
-            continue
-        deadline = shipment_deadline(order, shipment, warehouse)
-        is_late = sla.dispatched_late(
-            deadline, now=weeks.until, shipped_at=shipment.shipped_at, timezone=warehouse_tz(warehouse)
-        )
-        if shipment.shipped_at is None and not is_late:
-            continue  # not due yet
-        late[n], total[n] = late[n] + is_late, total[n] + 1
+    for created_at, is_late in health.dispatch_judgements(session, seller_id, weeks.since, now, weeks.until):
+        n = weeks.index(created_at)
+        if n is not None:
+            late[n], total[n] = late[n] + is_late, total[n] + 1
     return [sla.Rate(a, b, sla.LATE_DISPATCH) for a, b in zip(late, total, strict=True)]
 
 
@@ -209,7 +181,7 @@ def seller_weeks(
     weeks = Weeks.ending(now, count)
     gmv = weekly_gmv(session, seller_id=seller_id, weeks=weeks)
     sold, refunded = _weekly_units(session, seller_id, weeks)
-    late = _weekly_late_dispatch(session, seller_id, weeks)
+    late = _weekly_late_dispatch(session, seller_id, weeks, now)
     return [
         WeekFigures(start.date(), g, s, r, rate)
         for start, g, s, r, rate in zip(weeks.starts, gmv, sold, refunded, late, strict=True)

@@ -10,7 +10,7 @@ cancellation is the seller's fault when the seller cancelled or the SLA job did 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Select, select
@@ -68,10 +68,17 @@ def _own_shipments(seller_id: int) -> Select[Order, Shipment, Warehouse]:
     )
 
 
-def _late_dispatch(session: Session, seller_id: int, since: dt.datetime, now: dt.datetime) -> sla.Rate:
-    """Packages created in the window whose deadline has passed or that were handed over: late when
-    handed over after the deadline day, still waiting after it, or cancelled for not shipping."""
-    rows = session.execute(_own_shipments(seller_id).where(Shipment.created_at >= since)).all()
+def dispatch_judgements(
+    session: Session, seller_id: int, since: dt.datetime, now: dt.datetime, until: dt.datetime | None = None
+) -> Iterator[tuple[dt.datetime, bool]]:
+    """Each of the seller's own packages created in ``[since, until)`` that can be judged by ``now``, with
+    its creation time and whether it was late: handed over after the deadline day, still waiting after it,
+    or cancelled by the SLA job for not shipping. A package not due yet says nothing either way. Seller
+    health's rate and the seller centre's weekly chart both count these."""
+    query = _own_shipments(seller_id).where(Shipment.created_at >= since)
+    if until is not None:
+        query = query.where(Shipment.created_at < until)
+    rows = session.execute(query).all()
     flagged = set(
         session.scalars(
             select(SlaIncident.shipment_id).where(
@@ -79,19 +86,22 @@ def _late_dispatch(session: Session, seller_id: int, since: dt.datetime, now: dt
             )
         )
     )
-    late = total = 0
     for order, shipment, warehouse in rows:
         if shipment.status is S.CANCELLED and shipment.shipped_at is None:
             if shipment.id in flagged:
-                late, total = late + 1, total + 1
+                yield shipment.created_at, True
             continue
         deadline = shipment_deadline(order, shipment, warehouse)
         tz = warehouse_tz(warehouse)
         is_late = sla.dispatched_late(deadline, now=now, shipped_at=shipment.shipped_at, timezone=tz)
         if shipment.shipped_at is None and not is_late:
-            continue  # not due yet: says nothing either way
-        late, total = late + is_late, total + 1
-    return sla.Rate(late, total, sla.LATE_DISPATCH)
+            continue  # not due yet
+        yield shipment.created_at, is_late
+
+
+def _late_dispatch(session: Session, seller_id: int, since: dt.datetime, now: dt.datetime) -> sla.Rate:
+    judged = [late for _, late in dispatch_judgements(session, seller_id, since, now)]
+    return sla.Rate(sum(judged), len(judged), sla.LATE_DISPATCH)
 
 
 def _cancellations(session: Session, seller_id: int, since: dt.datetime) -> sla.Rate:
