@@ -94,12 +94,28 @@ def _database(url: str) -> Database:
     return _SCHEMAS[url]
 
 
+_SEQUENCES: dict[str, list[str]] = {}
+
+
 def wipe(db: Database) -> None:
+    """Every table empty and every id back to 1, between tests.
+
+    PostgreSQL: ``DELETE`` with triggers off for the transaction (``session_replication_role``, as the
+    superuser the tests connect as) and the sequences reset: ~4 ms against ~210 ms for ``TRUNCATE`` of the
+    ~100 tables, which made the wipe a fifth of the suite's PostgreSQL time. The append-only guards and
+    foreign keys are triggers, so they stay off only inside this transaction."""
     tables = list(reversed(Base.metadata.sorted_tables))
     with db.engine.begin() as conn:
         if db.dialect == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            if db.url not in _SEQUENCES:
+                found = conn.execute(
+                    text("SELECT quote_ident(sequencename) FROM pg_sequences WHERE schemaname = current_schema()")
+                )
+                _SEQUENCES[db.url] = [str(name) for (name,) in found]
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            conn.exec_driver_sql("; ".join(f'DELETE FROM "{t.name}"' for t in tables))
+            if _SEQUENCES[db.url]:
+                conn.exec_driver_sql("SELECT " + ", ".join(f"setval('{q}', 1, false)" for q in _SEQUENCES[db.url]))
         else:
             lift_append_only(conn)  # SQLite has no TRUNCATE; the audit log refuses DELETE
             for table in tables:

@@ -79,6 +79,10 @@ def test_seller_sees_numbers_ships_an_order_and_imports_a_csv(server: LiveServer
     assert desk.get_by_role("img", name=re.compile(r"GMV per week over the last 8 weeks, \$25\.00 in all")).count() == 1
     assert re.search(r"\b1\s+orders to ship", desk.locator("#todo").inner_text())
     shot(desk, "seller-home")
+    desk.goto(base + "/seller/numbers")
+    assert desk.get_by_role("img").count() >= 4  # GMV, return rate, late dispatch per week; conversion by mode
+    shot(desk, "seller-numbers")
+    desk.go_back()
 
     # Orders to ship: only its own; buy the label (a tracking number), then mark it shipped.
     desk.get_by_role("link", name="Orders to ship").first.click()
@@ -212,6 +216,7 @@ def test_seller_answers_a_return_and_reads_stock_and_statements(server: LiveServ
     # Inventory per warehouse: the seller's own SKU in its own warehouse.
     desk.get_by_role("link", name="Inventory").click()
     assert "WH-acme" in desk.locator("#stock").inner_text()
+    shot(desk, "seller-inventory")
 
     # Statements: this period's ledger lines and its CSV.
     desk.get_by_role("link", name="Statements").click()
