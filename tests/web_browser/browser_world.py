@@ -79,4 +79,5 @@ def shot(page: Any, name: str) -> None:
     """Save the page as docs/screenshots/<name>.png when YC_SCREENSHOTS=1 (the README shows them)."""
     if os.environ.get("YC_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.evaluate("window.scrollTo(0, 0)")  # a sticky header drawn mid-page after an #anchor otherwise
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
