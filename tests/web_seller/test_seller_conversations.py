@@ -203,3 +203,23 @@ def test_conversations_are_the_sellers_own_and_bad_writes_change_nothing(server:
     with server.client(follow_redirects=False) as anonymous:
         answer = anonymous.get("/seller/conversations")
         assert answer.status_code == 303 and answer.headers["location"].startswith("/signin")
+
+
+def test_a_shoppers_new_message_appears_on_the_sellers_page_without_a_reload(
+    server: LiveServer, market: Market, desk: Any
+) -> None:
+    acme = market.seller("acme")
+    email = person(market, "sam", Role.SELLER, seller_id=acme)
+    shopper = market.user("ada", Role.SHOPPER)
+    conv = _ask(server, shopper, _order(server, market, acme, shopper), "Is it vegan?")
+    sign_in(desk, server.base_url, email)
+    desk.goto(f"{server.base_url}/seller/conversations/{conv}")
+    desk.evaluate("window.__marker = 'same page'")
+    desk.wait_for_function("document.getElementById('messages').dataset.live === 'on'")
+    with server.client(shopper) as c:
+        posted = c.post(f"/v1/conversations/{conv}/messages", json={"text": "And <b>cruelty-free</b>?"})
+        assert posted.status_code == 201, posted.text
+    newest = desk.locator("#messages li[data-id]").last
+    newest.get_by_text("And <b>cruelty-free</b>?").wait_for()  # shown as text, never as markup
+    assert desk.evaluate("window.__marker") == "same page"
+    assert desk.locator("#messages li[data-id]").count() == _messages(market, conv)

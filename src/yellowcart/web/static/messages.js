@@ -1,13 +1,14 @@
-/* The order page's messages, live: the conversation's SSE stream (GET /app/conversations/{id}/stream, the
+/* A conversation's messages, live (the shopper's order page, the seller centre's and the console's
+   conversation pages): the conversation's SSE stream (GET /app/conversations/{id}/stream, the
    session's twin of GET /v1/conversations/{id}/stream) appends each new message the way the server renders
    them, once per message id. It resumes after the newest message on the page (the server's "after"), and an
    EventSource reconnect sends Last-Event-ID, so nothing posted meanwhile is lost. A message's text only ever
    goes in as textContent: it is never parsed as HTML. */
 (function () {
   "use strict";
-  var section = document.getElementById("messages");
-  var list = section && section.querySelector("ol.messages");
-  if (!list || !section.dataset.stream || !("EventSource" in window)) return;
+  var section = document.querySelector("[data-stream]");  /* the order page's section, or a thread's list */
+  var list = section && (section.matches("ol.messages") ? section : section.querySelector("ol.messages"));
+  if (!list || !("EventSource" in window)) return;
   var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
   function pad(n) { return String(n).padStart(2, "0"); }
