@@ -7,16 +7,13 @@ token, an empty answer (each writing nothing)."""
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-import httpx
 from sqlalchemy import func, select
 
 from shipping.shipping_world import buy
 from support import LiveServer, Market
+from web.web_client import signed_in
 from web_browser.browser_world import PASSWORD, person, shot, sign_in
 from yellowcart.auth.models import Role
 from yellowcart.auth.service import Principal
@@ -24,7 +21,6 @@ from yellowcart.db import utcnow
 from yellowcart.support import thread
 from yellowcart.support.models import Conversation, ConversationStatus, Message, Participant
 
-CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 REASON = "Shopper says the bottle arrived empty."
 
 
@@ -110,30 +106,18 @@ def test_operator_joins_answers_and_resolves_an_escalated_conversation(
     assert f"#{conv} · order #{order_id}" in page.locator("#queue").inner_text()
 
 
-@contextmanager
-def _signed_in(server: LiveServer, email: str) -> Iterator[tuple[httpx.Client, str]]:
-    with server.client(follow_redirects=False) as client:
-        token = CSRF.search(client.get("/signin").text)
-        assert token
-        response = client.post("/signin", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)})
-        assert response.status_code == 303, response.text
-        found = CSRF.search(client.get(response.headers["location"]).text)
-        assert found
-        yield client, found.group(1)
-
-
 def test_the_console_refuses_others_and_bad_writes(server: LiveServer, market: Market) -> None:
     world = _escalated(server, market)
     conv = world["conv"]
     with market.db.transaction() as s:
         before = int(s.scalar(select(func.count()).select_from(Message)) or 0)
 
-    with _signed_in(server, world["staff"]) as (c, csrf):  # the conversation's own seller
+    with signed_in(server, world["staff"], PASSWORD) as (c, csrf):  # the conversation's own seller
         assert c.get("/ops/conversations").status_code == 403
         assert c.get(f"/ops/conversations/{conv}").status_code == 403
         assert c.post(f"/ops/conversations/{conv}/close", data={"csrf_token": csrf}).status_code == 403
 
-    with _signed_in(server, person(market, "olive", Role.OPERATOR)) as (c, csrf):
+    with signed_in(server, person(market, "olive", Role.OPERATOR), PASSWORD) as (c, csrf):
         assert c.get("/ops/conversations/999999").status_code == 404
         assert c.post("/ops/conversations/999999/join", data={"csrf_token": csrf}).status_code == 404
         # A conversation nobody escalated is out of the queue, yet an operator may still open it.

@@ -10,21 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-import httpx
 from sqlalchemy import func, select
 
 from shipping.shipping_world import buy
 from support import LiveServer, Market
+from web.web_client import signed_in
 from web_browser.browser_world import PASSWORD, person, shot, sign_in
 from yellowcart.auth.models import Role
 from yellowcart.db import utcnow
 from yellowcart.support.models import Conversation, EventKind, Message
-
-CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
 
 def _order(server: LiveServer, market: Market, seller_id: int, shopper: str) -> int:
@@ -135,26 +131,13 @@ def test_seller_answers_with_a_quick_reply_and_asks_the_platform(server: LiveSer
 # ---- over plain HTTP: what must be refused ------------------------------------------------------------
 
 
-@contextmanager
-def _signed_in(server: LiveServer, email: str) -> Iterator[tuple[httpx.Client, str]]:
-    """A client with a signed-in session cookie, and the session's CSRF token for its forms."""
-    with server.client(follow_redirects=False) as client:
-        token = CSRF.search(client.get("/signin").text)
-        assert token
-        response = client.post("/signin", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)})
-        assert response.status_code == 303, response.text
-        found = CSRF.search(client.get(response.headers["location"]).text)
-        assert found
-        yield client, found.group(1)
-
-
 def test_conversations_are_the_sellers_own_and_bad_writes_change_nothing(server: LiveServer, market: Market) -> None:
     acme, zed = market.seller("acme"), market.seller("zed")
     shopper = market.user("ada", Role.SHOPPER)
     conv = _ask(server, shopper, _order(server, market, acme, shopper), "Where is the receipt?")
     before = _messages(market, conv)
 
-    with _signed_in(server, person(market, "zoe", Role.SELLER, seller_id=zed)) as (c, csrf):
+    with signed_in(server, person(market, "zoe", Role.SELLER, seller_id=zed), PASSWORD) as (c, csrf):
         assert c.get("/seller/conversations/999999").status_code == 404
         assert c.get(f"/seller/conversations/{conv}").status_code == 404  # another seller's: missing
         assert f"/seller/conversations/{conv}" not in c.get("/seller/conversations?view=all").text
@@ -163,13 +146,13 @@ def test_conversations_are_the_sellers_own_and_bad_writes_change_nothing(server:
             assert answer.status_code == 404, action
         assert c.get("/ops/conversations").status_code == 403  # a seller in the console
 
-    with _signed_in(server, person(market, "shay", Role.SHOPPER)) as (c, csrf):
+    with signed_in(server, person(market, "shay", Role.SHOPPER), PASSWORD) as (c, csrf):
         assert c.get("/seller/conversations").status_code == 403
         assert (
             c.post(f"/seller/conversations/{conv}/messages", data={"csrf_token": csrf, "text": "Hi"}).status_code == 403
         )
 
-    with _signed_in(server, person(market, "sam", Role.SELLER, seller_id=acme)) as (c, csrf):
+    with signed_in(server, person(market, "sam", Role.SELLER, seller_id=acme), PASSWORD) as (c, csrf):
         page = c.get("/seller/conversations?view=waiting")
         assert page.status_code == 200 and f"/seller/conversations/{conv}" in page.text
         # No CSRF token: refused before any work.

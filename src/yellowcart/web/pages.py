@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import re
 import zlib
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
 from pathlib import Path
@@ -96,6 +97,15 @@ def _render(request: Request, name: str, context: dict[str, Any], status_code: i
     else:
         session.save_if_new(request, response)
     return response
+
+
+def fixed_notice(notices: Mapping[str, str], done: str, ref: str) -> str:
+    """The notice a write's redirect names (``?done=<outcome>&ref=<id>``): a fixed text per outcome, with
+    the id only when it is a short run of digits, so a crafted link cannot put words on someone's page."""
+    text = notices.get(done[:40], "")
+    if "{ref}" in text:
+        return text.format(ref=ref) if ref.isascii() and ref.isdigit() and len(ref) <= 10 else ""
+    return text
 
 
 def app_of(request: Request) -> Container:

@@ -73,7 +73,7 @@ from yellowcart.web import seller_application_forms as application_forms
 from yellowcart.web import seller_chart
 from yellowcart.web import seller_product_forms as product_forms
 from yellowcart.web import session as web
-from yellowcart.web.pages import app_of, render, render_problem
+from yellowcart.web.pages import app_of, fixed_notice, render, render_problem
 
 router = APIRouter(include_in_schema=False)
 web.HOME_BY_ROLE[Role.SELLER] = "/seller"  # where a seller's sign-in lands
@@ -116,10 +116,7 @@ def _failed(request: Request, err: DomainError) -> HTMLResponse:
 
 
 def _notice(done: str, ref: str) -> str:
-    text = NOTICES.get(done[:40], "")
-    if "{ref}" in text:
-        return text.format(ref=ref) if ref.isascii() and ref.isdigit() and len(ref) <= 10 else ""
-    return text
+    return fixed_notice(NOTICES, done, ref)
 
 
 # ---- home: the numbers and what needs doing --------------------------------------------------------------

@@ -33,7 +33,7 @@ from yellowcart.inventory.custody_schemas import ConsignmentIn, ReasonIn, ShipIn
 from yellowcart.inventory.models import Stock, Warehouse, WarehouseOperator
 from yellowcart.inventory.schemas import OnHandIn
 from yellowcart.web import session as web
-from yellowcart.web.pages import app_of, render
+from yellowcart.web.pages import app_of, fixed_notice, render
 from yellowcart.web.seller import _see_other
 
 router = APIRouter(include_in_schema=False)
@@ -52,10 +52,7 @@ NOTICES = {
 
 
 def _notice(done: str, ref: str) -> str:
-    text = NOTICES.get(done[:40], "")
-    if "{ref}" in text:
-        return text.format(ref=ref) if ref.isascii() and ref.isdigit() and len(ref) <= 10 else ""
-    return text
+    return fixed_notice(NOTICES, done, ref)
 
 
 @dataclass(frozen=True, slots=True)
