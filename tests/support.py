@@ -18,6 +18,11 @@ from yellowcart.db import Database, utcnow
 from yellowcart.inventory.models import Stock, Warehouse, WarehouseOperator
 from yellowcart.sellers.models import Seller, SellerStatus
 
+#: How long a browser test's page action may wait. Generous: CI runs two test workers and chromium on two
+#: cores, and one navigation once stalled past 10 s there while the same page loads in ~50 ms on its own;
+#: the browser tests check behaviour, not speed (bench/web_pages.py measures speed).
+BROWSER_TIMEOUT_MS = 30_000
+
 
 @dataclass
 class LiveServer:

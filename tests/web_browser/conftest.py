@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from sla.conftest import container, settings
+from support import BROWSER_TIMEOUT_MS
 
 __all__ = ["container", "page", "settings"]  # ``browser``: tests/conftest.py (one per process)
 
@@ -18,7 +19,7 @@ __all__ = ["container", "page", "settings"]  # ``browser``: tests/conftest.py (o
 def page(browser: Any) -> Iterator[Any]:
     """A phone-sized page (the shopper app is mobile first) in a fresh context: no cookies."""
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     tab = context.new_page()
     try:
         yield tab

@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from sellers.conftest import PII_KEY
 from shipping.shipping_world import WEBHOOK_SECRET
+from support import BROWSER_TIMEOUT_MS
 from web_browser.conftest import container
 from yellowcart.db import Database
 from yellowcart.sellers.policies import seed_markets
@@ -43,7 +44,7 @@ def settings(db: Database) -> Settings:
 def page(browser: Any) -> Iterator[Any]:
     """A laptop-sized page (the console is a desk tool) in a fresh context: no cookies."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     tab = context.new_page()
     try:
         yield tab

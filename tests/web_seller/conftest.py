@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from support import BROWSER_TIMEOUT_MS
 from web_browser.conftest import container, settings
 
 __all__ = ["container", "desk", "settings"]
@@ -17,7 +18,7 @@ __all__ = ["container", "desk", "settings"]
 def desk(browser: Any) -> Iterator[Any]:
     """A laptop-sized page in a fresh context (no cookies)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     tab = context.new_page()
     try:
         yield tab
